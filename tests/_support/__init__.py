@@ -1,0 +1,1 @@
+"""Shared test support: real anvil nodes, PostgreSQL databases, compiled contracts."""
