@@ -74,7 +74,7 @@ class InvalidPeriodError(LedgerError, ValueError):
     """An unknown period name, or an explicit window that ends before it starts."""
 
 
-class BudgetExceeded(LedgerError):  # noqa: N818 - the DESIGN.md name users rely on
+class BudgetExceeded(LedgerError):  # the DESIGN.md name users rely on (no Error suffix)
     """A spend would take a budget past its limit; nothing was written.
 
     Attributes:
