@@ -1,0 +1,173 @@
+"""Field-level parsing for the configuration: addresses, money, URLs, chain names.
+
+Each parser takes the loose value a TOML file or an environment variable gives
+and returns the rich one, or raises ``ValueError`` with a message that reads
+well after the key it belongs to (``agents[1].wallets[0]: ...``). None of them
+ever puts a secret into a message.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit, urlunsplit
+
+from eth_utils.address import to_checksum_address
+
+from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.typing import Address
+
+__all__ = [
+    "KNOWN_CHAIN_IDS",
+    "chain_id_for",
+    "mask_password",
+    "mask_url",
+    "parse_address",
+    "parse_money",
+    "parse_rpc_url",
+]
+
+_HEX40 = re.compile(r"^0x[0-9a-fA-F]{40}$")
+
+KNOWN_CHAIN_IDS: dict[str, int] = {
+    "ethereum": 1,
+    "mainnet": 1,
+    "optimism": 10,
+    "op": 10,
+    "op-mainnet": 10,
+    "bnb": 56,
+    "bsc": 56,
+    "polygon": 137,
+    "base": 8453,
+    "anvil": 31337,
+    "arbitrum": 42161,
+    "arbitrum-one": 42161,
+    "base-sepolia": 84532,
+}
+"""Chain names the config understands without a ``chain_id`` (DESIGN.md's list, plus anvil).
+
+Used when the chains layer's registry cannot be imported; the registry wins when it can.
+"""
+
+
+def chain_id_for(name: str) -> int | None:
+    """The chain id a chain name stands for, or None when the name is unknown.
+
+    Asks the chains layer's registry first (``aoineco_ledger.chains.get_chain``)
+    and falls back to :data:`KNOWN_CHAIN_IDS`.
+    """
+    key = name.strip().lower()
+    try:
+        from aoineco_ledger.chains import get_chain  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return KNOWN_CHAIN_IDS.get(key)
+    try:
+        return int(get_chain(key).chain_id)
+    except (LedgerError, LookupError, ValueError):
+        return KNOWN_CHAIN_IDS.get(key)
+
+
+def parse_address(value: object) -> Address:
+    """Validate an address and return its EIP-55 checksum form.
+
+    Lowercase (or uppercase) hex is accepted and normalised; mixed case must
+    carry a correct checksum, since a wrong one is most likely a typo.
+
+    Raises:
+        ValueError: not ``0x`` + 40 hex digits, or a wrong checksum.
+    """
+    if not isinstance(value, str):
+        raise ValueError("an address must be a string like 0xAbC... (40 hex digits)")
+    text = value.strip()
+    if not _HEX40.match(text):
+        raise ValueError(f"not an address: {text!r} (expected 0x followed by 40 hex digits)")
+    body = text[2:]
+    checksummed = to_checksum_address(text.lower())
+    if body not in (body.lower(), body.upper()) and checksummed != text:
+        raise ValueError(
+            f"the EIP-55 checksum of {text} is wrong (mixed case that does not match): "
+            "most likely a typo; check the address, or write it in lowercase to skip the check"
+        )
+    return Address(checksummed)
+
+
+def parse_money(value: object, *, allow_negative: bool = False) -> Decimal:
+    """Parse a USD amount exactly: a decimal string, an int, or a float via ``str()``.
+
+    Raises:
+        ValueError: a bool, not a number, NaN or infinite, or negative.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError('expected an amount such as "7.00"')
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+    if not amount.is_finite():
+        raise ValueError(f"not a finite amount: {value!r}")
+    if amount < 0 and not allow_negative:
+        raise ValueError(f"must not be negative (got {value})")
+    return amount
+
+
+def parse_rpc_url(value: object) -> str:
+    """Check that an RPC endpoint is an http(s) or ws(s) URL with a host.
+
+    The message never contains the URL itself: it may carry an API key.
+
+    Raises:
+        ValueError: not a string, or not such a URL.
+    """
+    if not isinstance(value, str):
+        raise ValueError("an RPC URL must be a string")
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        raise ValueError("not a valid URL (value hidden: it may hold a key)") from None
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        raise ValueError(
+            "not an http(s):// or ws(s):// URL with a host (value hidden: it may hold a key)"
+        )
+    return text
+
+
+def mask_url(url: str) -> str:
+    """Hide what may be secret in a URL: user info, path, query and fragment.
+
+    ``https://base-mainnet.g.alchemy.com/v2/KEY`` becomes
+    ``https://base-mainnet.g.alchemy.com/***``; a URL with nothing to hide is
+    returned as it is. Works for store URLs too (``postgresql://u:pw@h/db``).
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "***"
+    if not parts.scheme:
+        return "***"
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.username is not None or parts.password is not None:
+        netloc = f"***@{netloc}"
+    secret_path = parts.path not in ("", "/")
+    path = "/***" if secret_path else parts.path
+    query = "***" if parts.query else ""
+    fragment = "***" if parts.fragment else ""
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
+
+
+def mask_password(url: str) -> str:
+    """Hide only the password of a URL (``postgresql://u:***@h/db``); keep the path.
+
+    For store URLs, whose path is a harmless file name or database name.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "***"
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))

@@ -1,0 +1,286 @@
+"""The configuration's sections, one pydantic model each, as DESIGN.md's TOML shows them.
+
+Every model forbids unknown keys, so a typo (``pol_seconds``) stops the program
+instead of being ignored. Values are normalised once here: addresses to their
+checksum form, money to exact ``Decimal``, RPC URLs to ``SecretStr`` (masked in
+every repr). Rules that need more than one section (a wallet under two agents,
+an unknown category) live on :class:`~aoineco_ledger.config.AppConfig`.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from aoineco_ledger.config._fields import (
+    chain_id_for,
+    mask_password,
+    parse_address,
+    parse_money,
+    parse_rpc_url,
+)
+from aoineco_ledger.typing import Address
+
+__all__ = [
+    "AgentConfig",
+    "ApiConfig",
+    "BudgetConfig",
+    "CategoryConfig",
+    "ChainConfig",
+    "ConfigAddress",
+    "CounterpartyConfig",
+    "Finality",
+    "LedgerConfig",
+    "LogConfig",
+    "Money",
+    "TokenConfig",
+]
+
+ConfigAddress = Annotated[Address, BeforeValidator(parse_address)]
+"""An address in any case, validated and stored in EIP-55 checksum form."""
+
+Money = Annotated[Decimal, BeforeValidator(parse_money)]
+"""A non-negative USD amount, exact (floats go through ``str()``)."""
+
+Finality = Literal["latest", "safe", "finalized"] | int
+"""How far behind the head the reconciler stays: a block tag or N confirmations."""
+
+_STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _secret_url(value: object) -> SecretStr:
+    return SecretStr(
+        parse_rpc_url(value.get_secret_value() if isinstance(value, SecretStr) else value)
+    )
+
+
+RpcUrl = Annotated[SecretStr, BeforeValidator(_secret_url)]
+
+
+def _digits_to_int(value: object) -> object:
+    """``"12"`` (from an environment variable) means the number 12."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+class LedgerConfig(BaseModel):
+    """``[ledger]``: where the ledger lives and how it counts.
+
+    Attributes:
+        store: store URL (``jsonl:///DIR``, ``sqlite:///PATH``, ``postgresql://...``,
+            ``memory://``) or a directory; None means the library's default directory.
+        seed_amount: the bootstrap seed in USD; None keeps the ledger's own (7.00).
+        timezone: IANA zone in which calendar periods are evaluated.
+    """
+
+    model_config = _STRICT
+
+    store: str | None = None
+    seed_amount: Money | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like UTC)") from None
+        return value
+
+    def __repr_args__(self) -> Any:
+        for key, value in super().__repr_args__():
+            yield key, (mask_password(value) if key == "store" and value else value)
+
+
+class TokenConfig(BaseModel):
+    """``[[chains.tokens]]``: an allow-listed ERC-20 (nothing else ever counts)."""
+
+    model_config = _STRICT
+
+    symbol: str = Field(min_length=1)
+    address: ConfigAddress
+    decimals: int = Field(ge=0, le=77)
+    price_usd: Money | None = None
+
+
+class ChainConfig(BaseModel):
+    """``[[chains]]``: one EVM chain the squad's wallets live on.
+
+    Attributes:
+        name: a label; a known name (``base``) also supplies ``chain_id``.
+        chain_id: EIP-155 id, required for chains the registry does not know.
+        rpc_urls: endpoints in failover order; secret, masked everywhere.
+        poll_seconds: seconds between cycles.
+        finality: ``latest``, ``safe``, ``finalized`` or a number of confirmations.
+        start_block: where a new wallet's history begins (a number, or ``latest``).
+        price_feed: a Chainlink-style ETH/USD aggregator on this chain.
+        price_usd: a static USD price of the native coin (fallback after the feed).
+        scan: ``blocks`` (read every block) or ``probe`` (balances first; falls back
+            to ``blocks`` until the probe scanner is available).
+        max_blocks_per_cycle: how many blocks one cycle scans at most, so a long
+            catch-up proceeds (and checkpoints) in bounded steps.
+        native_symbol: the native coin's symbol when the registry does not know it.
+        tokens: the allow-listed ERC-20 tokens.
+    """
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    chain_id: int = Field(default=0, validate_default=True)
+    rpc_urls: list[RpcUrl] = Field(min_length=1)
+    poll_seconds: float = Field(default=30.0, gt=0)
+    finality: Annotated[Finality, BeforeValidator(_digits_to_int)] = "safe"
+    start_block: Annotated[int | Literal["latest"], BeforeValidator(_digits_to_int)] = "latest"
+    price_feed: ConfigAddress | None = None
+    price_usd: Money | None = None
+    scan: Literal["probe", "blocks"] = "blocks"
+    max_blocks_per_cycle: int = Field(default=2000, gt=0)
+    native_symbol: str | None = None
+    tokens: list[TokenConfig] = Field(default_factory=list)
+
+    @field_validator("chain_id", mode="before")
+    @classmethod
+    def _resolve_chain_id(cls, value: object, info: ValidationInfo) -> object:
+        name = str(info.data.get("name", ""))
+        known = chain_id_for(name) if name else None
+        if value in (None, 0, "", "0"):
+            if known is None:
+                raise ValueError(f"chain {name!r} is not a known chain: set its chain_id")
+            return known
+        value = _digits_to_int(value)
+        if known is not None and isinstance(value, int) and value != known:
+            raise ValueError(f"{value} is not the id of {name!r} ({known}): fix one of them")
+        return value
+
+    @field_validator("chain_id")
+    @classmethod
+    def _positive_id(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("a chain id is a positive integer")
+        return value
+
+    @field_validator("finality", "start_block")
+    @classmethod
+    def _not_negative(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_tokens(self) -> ChainConfig:
+        seen: set[str] = set()
+        for index, token in enumerate(self.tokens):
+            for key in (token.address, token.symbol.upper()):
+                if key in seen:
+                    raise ValueError(f"@tokens[{index}]: {key} is listed twice on this chain")
+                seen.add(key)
+        return self
+
+
+class AgentConfig(BaseModel):
+    """``[[agents]]``: a squad member and the wallets it owns.
+
+    Attributes:
+        name: the agent's name, as the ledger shows it (``oracle``).
+        wallets: its addresses (checksum form); one wallet belongs to one agent.
+        revenue_category: where value from outside the squad is booked.
+        kind: ``eoa`` (ordinary wallets) or ``smart-account`` (ERC-4337).
+    """
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    wallets: list[ConfigAddress] = Field(default_factory=list)
+    revenue_category: str = "Revenue/Gig"
+    kind: Literal["eoa", "smart-account"] = "eoa"
+
+    @field_validator("wallets")
+    @classmethod
+    def _no_repeats(cls, wallets: list[Address]) -> list[Address]:
+        for index, wallet in enumerate(wallets):
+            if wallet in wallets[:index]:
+                raise ValueError(f"@[{index}]: {wallet} is listed twice")
+        return wallets
+
+
+class CounterpartyConfig(BaseModel):
+    """``[[counterparties]]``: a known address outside the squad.
+
+    Value sent to it is an expense in ``category``; when ``category`` is a
+    revenue category, value from it is booked there instead of the agent's
+    default; a ``Transfer`` category makes both directions transfers.
+    """
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    address: ConfigAddress
+    category: str = "Other"
+
+
+class BudgetConfig(BaseModel):
+    """``[[budgets]]``: a spending limit the daemon installs in the ledger."""
+
+    model_config = _STRICT
+
+    category: str | None = None
+    agent: str | None = None
+    limit: Money
+    period: Literal["daily", "weekly", "monthly", "yearly", "total"] = "monthly"
+    warn_at: Annotated[Decimal, BeforeValidator(parse_money)] = Decimal("0.8")
+
+    @field_validator("warn_at")
+    @classmethod
+    def _fraction(cls, value: Decimal) -> Decimal:
+        if not 0 < value <= 1:
+            raise ValueError("warn_at is a fraction of the limit, above 0 and at most 1")
+        return value
+
+
+class CategoryConfig(BaseModel):
+    """``[[categories]]``: a custom category, added to the pre-configured ones."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    kind: Literal["expense", "revenue", "transfer"]
+
+
+class ApiConfig(BaseModel):
+    """``[api]``: the read-only metrics HTTP API."""
+
+    model_config = _STRICT
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, le=65535)
+    token: SecretStr | None = None
+
+
+class LogConfig(BaseModel):
+    """``[log]``: how much the programs say, and how."""
+
+    model_config = _STRICT
+
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("level", "format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
