@@ -126,7 +126,8 @@ class ChainConfig(BaseModel):
         chain_id: EIP-155 id, required for chains the registry does not know.
         rpc_urls: endpoints in failover order; secret, masked everywhere.
         poll_seconds: seconds between cycles.
-        finality: ``latest``, ``safe``, ``finalized`` or a number of confirmations.
+        finality: ``latest``, ``safe``, ``finalized`` or a number of confirmations;
+            None means the chain's default from the registry (``latest`` when unknown).
         start_block: where a new wallet's history begins (a number, or ``latest``).
         price_feed: a Chainlink-style ETH/USD aggregator on this chain.
         price_usd: a static USD price of the native coin (fallback after the feed).
@@ -144,7 +145,7 @@ class ChainConfig(BaseModel):
     chain_id: int = Field(default=0, validate_default=True)
     rpc_urls: list[RpcUrl] = Field(min_length=1)
     poll_seconds: float = Field(default=30.0, gt=0)
-    finality: Annotated[Finality, BeforeValidator(_digits_to_int)] = "safe"
+    finality: Annotated[Finality | None, BeforeValidator(_digits_to_int)] = None
     start_block: Annotated[int | Literal["latest"], BeforeValidator(_digits_to_int)] = "latest"
     price_feed: ConfigAddress | None = None
     price_usd: Money | None = None
@@ -176,7 +177,7 @@ class ChainConfig(BaseModel):
 
     @field_validator("finality", "start_block")
     @classmethod
-    def _not_negative(cls, value: int | str) -> int | str:
+    def _not_negative(cls, value: int | str | None) -> int | str | None:
         if isinstance(value, int) and value < 0:
             raise ValueError("must not be negative")
         return value
