@@ -1,0 +1,514 @@
+"""The default store: a directory of JSONL and JSON files, :class:`JsonlStore`.
+
+``jsonl:///DIR`` holds the seed's layout, as a superset:
+
+=========================  ==========================================================
+``transactions.jsonl``     the entries, one JSON object a line (``_codec`` form);
+                           seed v1 lines are read as they are
+``budgets.json``           the budgets: a JSON list of dicts (the seed's
+                           ``{"API/LLM": {"limit": 3.0, ...}}`` shape is read too)
+``config.json``            the ledger settings (created_at, seed_amount, ...)
+``reconciler.jsonl``       checkpoints and balance statements, one a line,
+                           ``{"kind": "checkpoint"|"statement", ...}``; the last
+                           written per chain (per wallet and asset) wins
+``marks.jsonl``            keys given to ``mark_once`` (alerts sent), a JSON string a line
+``leases.json``            reconciler leases: ``{name: {"holder", "expires_at"}}``
+``ledger.lock``            the writer lock (``flock``); never holds data
+``*.corrupt``              torn tails set aside on open, appended, never read back
+=========================  ==========================================================
+
+Every write happens under the directory's lock and is fsync'd before it
+returns; a failed fsync raises :class:`~aoineco_ledger.errors.DurabilityError`,
+and the store refuses further writes (the page cache can no longer be trusted).
+``budgets.json``, ``config.json`` and ``leases.json`` are replaced atomically.
+Entries are written before the checkpoint that covers them, so a crash between
+the two leaves refs that the next cycle finds (it writes nothing twice).
+
+Reads never re-read the whole file: the store keeps an index (see
+``_jsonl_index``) and, on each call, parses only the bytes appended since, by
+this process or any other. A file ending in a line without its newline is torn
+only if nobody is writing, so tails are judged under the lock (on open and
+before each append): a tail that is a whole JSON object just gets its newline;
+anything else goes to ``<file>.corrupt`` with a logged warning, and is reported
+by :meth:`JsonlStore.problems`. A complete line that is not an entry stays in the
+file and is reported too; it never stops the store from opening.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aoineco_ledger.errors import DurabilityError, StoreError
+from aoineco_ledger.ledger._codec import dumps, entry_from_dict, entry_to_dict, jsonable
+from aoineco_ledger.ledger._entry import Entry
+from aoineco_ledger.ledger.store._jsonl_files import FileLock, LogFile, write_json_atomic
+from aoineco_ledger.ledger.store._jsonl_index import EntryIndex, to_us
+from aoineco_ledger.ledger.store._jsonl_side import (
+    MarksLog,
+    ReconcilerLog,
+    drop_lease,
+    load_budgets,
+    load_settings,
+    take_lease,
+)
+from aoineco_ledger.ledger.store.base import (
+    AppendResult,
+    Checkpoint,
+    EntryFilter,
+    Precheck,
+    Problem,
+    Statement,
+    Totals,
+)
+from aoineco_ledger.ledger.store.memory import utc_now
+
+__all__ = ["JsonlStore"]
+
+_ALL = EntryFilter()
+_BULK_BYTES = 1 << 20
+TRANSACTIONS = "transactions.jsonl"
+RECONCILER = "reconciler.jsonl"
+MARKS = "marks.jsonl"
+LEASES = "leases.json"
+
+
+def _load(raw: bytes) -> Any:
+    return json.loads(raw, parse_float=Decimal)
+
+
+class JsonlStore:
+    """A ledger directory shared by any number of processes on one host.
+
+    Args:
+        directory: the ledger directory; created if missing.
+        clock: returns the current aware UTC time; used for leases.
+
+    Raises:
+        StoreError: the directory or its files cannot be opened.
+    """
+
+    url: str
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.directory = Path(directory).expanduser()
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create ledger directory {self.directory}: {exc}") from exc
+        self.url = f"jsonl://{self.directory.resolve()}"
+        self._clock = clock or utc_now
+        self._mutex = threading.RLock()
+        self._lock = FileLock(self.directory / "ledger.lock")
+        self._tx = LogFile(self.directory / TRANSACTIONS)
+        self._rec = ReconcilerLog(self.directory / RECONCILER)
+        self._marks = MarksLog(self.directory / MARKS)
+        self._index = EntryIndex()
+        self._problems: list[Problem] = []
+        self._failed: str | None = None
+        with self._lock.hold():
+            self._refresh_locked()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> JsonlStore:
+        """Open ``jsonl:///DIR`` (or ``jsonl://relative/dir``).
+
+        Raises:
+            StoreError: not a jsonl URL, or the directory cannot be opened.
+        """
+        if not url.startswith("jsonl://") or len(url) <= len("jsonl://"):
+            raise StoreError(f"not a jsonl store URL: {url!r} (want jsonl:///path/to/dir)")
+        return cls(url[len("jsonl://") :], **kwargs)
+
+    # -- keeping up with the files -------------------------------------------
+
+    def _refresh(self) -> None:
+        with self._mutex:
+            self._refresh_entries()
+            self._problems.extend(self._rec.refresh())
+            self._problems.extend(self._marks.refresh())
+
+    def _refresh_locked(self) -> None:
+        """Refresh, then settle torn tails: only safe while holding the file lock."""
+        with self._mutex:
+            self._refresh()
+            for log in (self._tx, self._rec.log, self._marks.log):
+                if self._settle_tail(log):
+                    self._refresh()
+
+    def _settle_tail(self, log: LogFile) -> bool:
+        tail = log.tail()
+        if not tail:
+            return False
+        try:
+            whole = isinstance(_load(tail), dict)
+        except ValueError:
+            whole = False
+        if whole:
+            log.finish_line()
+            return True
+        sidecar = log.set_aside_tail(tail)
+        self._problems.append(
+            Problem(
+                source=log.path.name,
+                message=f"torn last line ({len(tail)} bytes) moved to {sidecar.name}",
+                line=tail.decode("utf-8", errors="replace"),
+            )
+        )
+        return False
+
+    def _refresh_entries(self) -> None:
+        if self._tx.replaced():
+            self._tx.reopen()
+            self._index = EntryIndex()
+            self._problems = [p for p in self._problems if not p.source.startswith(TRANSACTIONS)]
+        pending = os.fstat(self._tx.fd).st_size - self._tx.offset
+        if pending <= 0:
+            return
+        if pending < _BULK_BYTES:
+            for offset, number, raw in self._tx.read_new():
+                self._index_line(offset, number, raw)
+            return
+        with self._index.bulk():
+            for offset, number, raw in self._tx.read_new():
+                self._index_line(offset, number, raw)
+
+    def _index_line(self, offset: int, number: int, raw: bytes) -> None:
+        if not raw.strip():
+            return
+        try:
+            entry = entry_from_dict(_load(raw))
+        except (ValueError, TypeError) as exc:
+            self._problems.append(
+                Problem(
+                    source=f"{TRANSACTIONS}:{number}",
+                    message=f"not an entry: {exc}",
+                    line=raw.decode("utf-8", errors="replace"),
+                )
+            )
+            return
+        row = self._index.add(
+            ts_us=to_us(entry.ts),
+            key=(entry.direction, entry.category, entry.agent),
+            amount=entry.amount,
+            place=(entry.chain_id, entry.wallet),
+            offset=offset,
+            length=len(raw),
+        )
+        if entry.ref is not None:
+            self._note_ref(entry.ref, row)
+
+    def _note_ref(self, ref: str, row: int) -> None:
+        index = self._index
+        first = index.refs.setdefault(hash(ref), row)
+        if first != row and ref not in index.collided and self._read(first).ref != ref:
+            index.collided[ref] = row
+
+    def _read(self, row: int) -> Entry:
+        index = self._index
+        raw = os.pread(self._tx.fd, index.length[row], index.offset[row])
+        return entry_from_dict(_load(raw))
+
+    # -- writing -------------------------------------------------------------
+
+    def append(
+        self,
+        entries: Sequence[Entry],
+        *,
+        precheck: Precheck | None = None,
+        checkpoint: Checkpoint | None = None,
+        statements: Sequence[Statement] = (),
+    ) -> AppendResult:
+        """Write entries (then the checkpoint and statements) durably, under the lock.
+
+        Entries whose ``ref`` is already stored are not written again; when that
+        is all of them, the precheck is skipped (a retry returns the first result).
+
+        Raises:
+            DurabilityError: a write or fsync failed (and every later write will).
+            StoreError: the files cannot be read.
+            Exception: whatever ``precheck`` raised; nothing was written then.
+        """
+        with self._lock.hold(), self._mutex:
+            self._check_usable()
+            self._refresh_locked()
+            stored, lines = self._plan(entries)
+            if lines and precheck is not None:
+                precheck(self)
+            self._write(self._tx, lines)
+            self._write(self._rec.log, ReconcilerLog.lines(checkpoint, statements))
+            self._refresh()
+            return AppendResult(entries=tuple(stored), added=len(lines))
+
+    def _plan(self, entries: Sequence[Entry]) -> tuple[list[Entry], list[str]]:
+        stored: list[Entry] = []
+        lines: list[str] = []
+        seen: dict[str, Entry] = {}
+        for entry in entries:
+            if entry.ref is not None:
+                earlier = seen.get(entry.ref) or self._lookup(entry.ref)
+                if earlier is not None:
+                    stored.append(earlier)
+                    continue
+                seen[entry.ref] = entry
+            lines.append(dumps(entry_to_dict(entry)))
+            stored.append(entry)
+        return stored, lines
+
+    def _write(self, log: LogFile, lines: list[str]) -> None:
+        if not lines:
+            return
+        try:
+            log.append(("\n".join(lines) + "\n").encode("utf-8"))
+        except DurabilityError as exc:
+            self._failed = str(exc)
+            raise
+
+    def _check_usable(self) -> None:
+        if self._failed is not None:
+            raise DurabilityError(f"an earlier write failed, reopen the store: {self._failed}")
+
+    # -- reading -------------------------------------------------------------
+
+    def query(
+        self,
+        query: EntryFilter = _ALL,
+        *,
+        newest_first: bool = False,
+        limit: int | None = None,
+        before: tuple[datetime, str] | None = None,
+    ) -> Iterator[Entry]:
+        """Entries ``query`` selects, ordered by ``(ts, id)``, read back from the file.
+
+        ``before=(ts, id)`` keeps only entries strictly before that cursor.
+        """
+        with self._mutex:
+            self._refresh()
+            rows = self._select(query, newest_first=newest_first, limit=limit, before=before)
+        return self._entries(rows, newest_first=newest_first, limit=limit, before=before)
+
+    def _select(
+        self,
+        query: EntryFilter,
+        *,
+        newest_first: bool,
+        limit: int | None,
+        before: tuple[datetime, str] | None,
+    ) -> list[int]:
+        index = self._index
+        lo = None if query.since is None else to_us(query.since)
+        hi = None if query.until is None else to_us(query.until)
+        edge = None if before is None else to_us(before[0])
+        if edge is not None:
+            hi = edge + 1 if hi is None else min(hi, edge + 1)
+        keys = index.key_filter(
+            direction=query.direction, category=query.category, agent=query.agent
+        )
+        places = index.place_filter(chain_id=query.chain_id, wallet=query.wallet)
+        rows: list[int] = []
+        counted, last_ts = 0, None
+        for row in index.rows(lo, hi, keys, places, reverse=newest_first):
+            ts = index.ts[row]
+            if limit is not None and counted >= limit and ts != last_ts:
+                break
+            rows.append(row)
+            if ts != edge:
+                counted, last_ts = counted + 1, ts
+        return rows
+
+    def _entries(
+        self,
+        rows: list[int],
+        *,
+        newest_first: bool,
+        limit: int | None,
+        before: tuple[datetime, str] | None,
+    ) -> Iterator[Entry]:
+        left = limit
+        group: list[Entry] = []
+        group_ts: int | None = None
+        for row in [*rows, -1]:
+            ts = None if row < 0 else self._index.ts[row]
+            if ts != group_ts and group:
+                group.sort(key=lambda e: e.id, reverse=newest_first)
+                for entry in group:
+                    if before is not None and (entry.ts, entry.id) >= before:
+                        continue
+                    if left is not None:
+                        if left <= 0:
+                            return
+                        left -= 1
+                    yield entry
+                group = []
+            if row >= 0:
+                group_ts = ts
+                group.append(self._read(row))
+
+    def count(self) -> int:
+        """Number of entries in the file (lines that are entries)."""
+        with self._mutex:
+            self._refresh()
+            return len(self._index)
+
+    def problems(self) -> Sequence[Problem]:
+        """Torn tails set aside and lines that are not entries, oldest first."""
+        with self._mutex:
+            self._refresh()
+            return tuple(self._problems)
+
+    def totals(self, query: EntryFilter = _ALL) -> Totals:
+        """Sums and counts by ``(direction, category, agent)``, from the running index."""
+        with self._mutex:
+            self._refresh()
+            index = self._index
+            return index.totals(
+                None if query.since is None else to_us(query.since),
+                None if query.until is None else to_us(query.until),
+                index.key_filter(
+                    direction=query.direction, category=query.category, agent=query.agent
+                ),
+                index.place_filter(chain_id=query.chain_id, wallet=query.wallet),
+            )
+
+    def get_by_ref(self, ref: str) -> Entry | None:
+        """The entry with this idempotency key, if any."""
+        with self._mutex:
+            self._refresh()
+            return self._lookup(ref)
+
+    def _lookup(self, ref: str) -> Entry | None:
+        row = self._index.ref_row(ref)
+        if row is None:
+            return None
+        entry = self._read(row)
+        return entry if entry.ref == ref else None
+
+    # -- budgets, settings, marks --------------------------------------------
+
+    def load_budgets(self) -> list[dict[str, Any]]:
+        """The budgets in ``budgets.json`` (list shape, or the seed's dict shape).
+
+        Raises:
+            StoreError: the file is not valid JSON or not a known shape.
+        """
+        return load_budgets(self.directory / "budgets.json")
+
+    def save_budgets(self, budgets: Iterable[Mapping[str, Any]]) -> None:
+        """Replace ``budgets.json`` atomically (as a JSON list).
+
+        Raises:
+            DurabilityError: the file could not be made durable.
+        """
+        data = [jsonable(dict(b)) for b in budgets]
+        with self._lock.hold():
+            write_json_atomic(self.directory / "budgets.json", data)
+
+    def load_settings(self) -> dict[str, Any]:
+        """The settings in ``config.json`` (floats become decimal strings).
+
+        Raises:
+            StoreError: the file is not a JSON object.
+        """
+        return load_settings(self.directory / "config.json")
+
+    def save_settings(self, settings: Mapping[str, Any]) -> None:
+        """Replace ``config.json`` atomically.
+
+        Raises:
+            DurabilityError: the file could not be made durable.
+        """
+        data = jsonable(dict(settings))
+        with self._lock.hold():
+            write_json_atomic(self.directory / "config.json", data)
+
+    def mark_once(self, key: str) -> bool:
+        """Append ``key`` to ``marks.jsonl`` unless it is there; True when it was not.
+
+        Raises:
+            DurabilityError: the mark could not be made durable.
+        """
+        with self._lock.hold(), self._mutex:
+            self._check_usable()
+            self._refresh_locked()
+            if key in self._marks:
+                return False
+            self._write(self._marks.log, [MarksLog.line(key)])
+            self._refresh()
+            return True
+
+    # -- reconciler state ----------------------------------------------------
+
+    def checkpoint(self, chain_id: int) -> Checkpoint | None:
+        """The last checkpoint written for ``chain_id``."""
+        with self._mutex:
+            self._refresh()
+            return self._rec.checkpoints.get(chain_id)
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """The last checkpoint of every chain, by chain id."""
+        with self._mutex:
+            self._refresh()
+            return [self._rec.checkpoints[k] for k in sorted(self._rec.checkpoints)]
+
+    def latest_statements(self) -> list[Statement]:
+        """The last statement written per ``(chain_id, wallet, asset)``, by that key."""
+        with self._mutex:
+            self._refresh()
+            return [self._rec.statements[k] for k in sorted(self._rec.statements)]
+
+    def try_lease(self, name: str, *, holder: str, ttl_seconds: float) -> bool:
+        """Take or renew lease ``name`` in ``leases.json``; False while another holds it.
+
+        Raises:
+            DurabilityError: the lease could not be made durable.
+        """
+        with self._lock.hold():
+            now = self._clock()
+            expires = now + timedelta(seconds=ttl_seconds)
+            return take_lease(
+                self.directory / LEASES, name, holder=holder, now=now, expires=expires
+            )
+
+    def release_lease(self, name: str, *, holder: str) -> None:
+        """Drop lease ``name`` if ``holder`` holds it.
+
+        Raises:
+            DurabilityError: the change could not be made durable.
+        """
+        with self._lock.hold():
+            drop_lease(self.directory / LEASES, name, holder=holder)
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Hold the directory's writer lock (re-entrant within the process)."""
+        with self._lock.hold():
+            with self._mutex:
+                self._refresh_locked()
+            yield
+
+    def close(self) -> None:
+        """Close the files and the lock."""
+        with self._mutex:
+            for log in (self._tx, self._rec.log, self._marks.log):
+                log.close()
+            self._lock.close()
+
+    def __enter__(self) -> JsonlStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"JsonlStore({self.url!r})"
