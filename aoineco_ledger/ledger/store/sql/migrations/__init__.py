@@ -1,0 +1,1 @@
+"""Alembic migrations of the SQL ledger schema (``env.py`` and ``versions/``)."""
