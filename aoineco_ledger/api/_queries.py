@@ -17,7 +17,6 @@ from typing import Literal, get_args
 
 __all__ = [
     "AMOUNT_PATTERN",
-    "MAX_AMOUNT",
     "PERIODS",
     "Period",
     "QueryError",
@@ -43,11 +42,12 @@ Period = Literal[
 
 PERIODS: tuple[str, ...] = get_args(Period)
 
-AMOUNT_PATTERN = r"^[0-9]{1,15}(\.[0-9]{1,18})?$"
-"""A plain non-negative decimal: no sign, exponent, NaN, infinity or separators."""
+AMOUNT_PATTERN = r"^[0-9]{1,16}(\.[0-9]{1,36})?$"
+"""A plain non-negative decimal: no sign, exponent, NaN, infinity or separators.
 
-MAX_AMOUNT = Decimal(10) ** 15
-"""A quadrillion dollars: beyond it an amount is a typo, not a spend."""
+The bounds are the ledger's own (``to_usd``): below 10**16 dollars, at most 36
+decimal places.
+"""
 
 _AMOUNT = re.compile(AMOUNT_PATTERN)
 
@@ -77,14 +77,14 @@ def parse_amount(text: str, *, param: str = "amount") -> Decimal:
         The amount as an exact ``Decimal``.
 
     Raises:
-        QueryError: not a plain non-negative decimal below :data:`MAX_AMOUNT`
-            (``nan``, ``inf``, ``-1``, ``1e400`` and ``1_000`` all are not).
+        QueryError: not a plain non-negative decimal below 10**16 with at most
+            36 places (``nan``, ``inf``, ``-1``, ``1e400`` and ``1_000`` all are not).
     """
     if not _AMOUNT.fullmatch(text):
         raise QueryError(
             param,
-            f"must be a non-negative decimal number of USD such as 0.25, "
-            f"below {MAX_AMOUNT:,} (got {text[:40]!r})",
+            "must be a plain non-negative decimal number of USD such as 0.25, "
+            f"below 10^16 with at most 36 decimal places (got {text[:40]!r})",
         )
     try:
         return Decimal(text)

@@ -29,10 +29,15 @@ class TestParseAmount:
         with pytest.raises(QueryError, match="non-negative decimal"):
             parse_amount(text)
 
-    def test_refuses_an_amount_beyond_a_quadrillion(self) -> None:
-        """Sixteen integer digits is a typo, not a spend."""
+    def test_refuses_an_amount_of_ten_quadrillion(self) -> None:
+        """Seventeen integer digits is a typo, not a spend (the ledger's bound)."""
         with pytest.raises(QueryError):
-            parse_amount("1" + "0" * 15)
+            parse_amount("1" + "0" * 16)
+
+    def test_refuses_more_places_than_the_ledger_keeps(self) -> None:
+        """Thirty-seven decimal places is finer than the ledger accepts."""
+        with pytest.raises(QueryError):
+            parse_amount("0." + "0" * 36 + "1")
 
     def test_names_the_parameter(self) -> None:
         """The error says which query parameter was wrong."""
