@@ -25,6 +25,14 @@ from aoineco_ledger.chains._observations import (
     TokenTransfer,
     UserOperation,
 )
+from aoineco_ledger.chains._prices import (
+    PRICE_CONTEXT,
+    AggregatorPrice,
+    MissingPrice,
+    PriceSource,
+    StaticPrice,
+    missing_price,
+)
 from aoineco_ledger.chains._registry import (
     KNOWN_CHAINS,
     MULTICALL3,
@@ -36,14 +44,20 @@ from aoineco_ledger.chains._registry import (
     get_chain,
     register_chain,
 )
+from aoineco_ledger.chains._tokens import TokenSpec, check_token, read_token
+from aoineco_ledger.chains.rpc import RetryPolicy, RpcClient, RpcCounters, mask_url
+from aoineco_ledger.chains.scanning import BlockScanner, Scanner
 
 __all__ = [
     "DEPOSIT_TX_TYPE",
     "KNOWN_CHAINS",
     "MULTICALL3",
+    "PRICE_CONTEXT",
     "ZERO_ADDRESS",
     "Activity",
+    "AggregatorPrice",
     "Balance",
+    "BlockScanner",
     "ChainRegistry",
     "ChainSpec",
     "Fee",
@@ -51,16 +65,28 @@ __all__ = [
     "Finality",
     "InternalInflow",
     "Mint",
+    "MissingPrice",
     "NativeTransfer",
     "Price",
+    "PriceSource",
+    "RetryPolicy",
+    "RpcClient",
+    "RpcCounters",
+    "Scanner",
     "SentTransaction",
+    "StaticPrice",
+    "TokenSpec",
     "TokenTransfer",
     "UserOperation",
     "address_topic",
     "chain_from_config",
+    "check_token",
     "fee_of",
     "get_chain",
+    "mask_url",
     "mint_of",
+    "missing_price",
+    "read_token",
     "register_chain",
     "same_address",
     "to_address",

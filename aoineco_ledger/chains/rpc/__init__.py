@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from aoineco_ledger.chains.rpc._client import RpcClient
+from aoineco_ledger.chains.rpc._endpoint import NotFoundError
 from aoineco_ledger.chains.rpc._errors import (
     BatchUnsupportedError,
+    CallRevertedError,
     LogRangeRefusedError,
+    RpcResponseError,
     classify_rpc_error,
     range_hint,
 )
@@ -19,12 +22,15 @@ from aoineco_ledger.chains.rpc._transport import (
 
 __all__ = [
     "BatchUnsupportedError",
+    "CallRevertedError",
     "Counters",
     "LogRangeRefusedError",
+    "NotFoundError",
     "ResilientHTTPProvider",
     "RetryPolicy",
     "RpcClient",
     "RpcCounters",
+    "RpcResponseError",
     "classify_rpc_error",
     "mask_url",
     "range_hint",

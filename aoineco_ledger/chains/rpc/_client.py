@@ -294,7 +294,7 @@ class RpcClient:
         requests = [_get_balance(address, block) for address in addresses]
         return [int(value) for value in self.call_many("eth_getBalance", requests)]
 
-    def eth_calls(self, calls: Sequence[tuple[str, bytes]], block: int) -> list[bytes]:
+    def eth_calls(self, calls: Sequence[tuple[str, bytes]], block: int | str) -> list[bytes]:
         """``eth_call`` each ``(to, data)`` at ``block``, batched; returns raw return data.
 
         Raises:
@@ -382,5 +382,5 @@ def _get_balance(address: str, block: int) -> Request:
     return lambda w3: w3.eth.get_balance(address, block)  # type: ignore[arg-type]
 
 
-def _eth_call(to: str, data: bytes, block: int) -> Request:
-    return lambda w3: w3.eth.call({"to": to, "data": data}, block)
+def _eth_call(to: str, data: bytes, block: int | str) -> Request:
+    return lambda w3: w3.eth.call({"to": to, "data": data}, block)  # type: ignore[arg-type]

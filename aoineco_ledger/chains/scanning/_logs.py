@@ -1,0 +1,111 @@
+"""ERC-20 ``Transfer`` logs for a whole squad, one ``eth_getLogs`` per range and direction.
+
+All watched wallets go in one OR list in the topic position (topic1 for
+transfers out, topic2 for transfers in), all allow-listed tokens in the
+``address`` list. When an endpoint refuses a range, the range is split: at the
+endpoint's hint when the hint is a real, smaller range, else in halves. The
+smaller size is then used for the rest of the scan. An error is never read
+as "no logs": a single block that is still refused raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from aoineco_ledger.chains._abi import TRANSFER_TOPIC
+from aoineco_ledger.chains.rpc._errors import LogRangeRefusedError, range_hint
+from aoineco_ledger.errors import RangeTooLargeError
+
+if TYPE_CHECKING:
+    from aoineco_ledger.chains.rpc import RpcClient
+
+__all__ = ["LogQuery", "fetch_transfer_logs"]
+
+TOPICS_PER_CALL = 500
+"""Geth and Erigon accept up to 1,000 OR entries in a topic; stay well below."""
+
+
+@dataclass(slots=True)
+class LogQuery:
+    """One scan's log fetching state (the learnt range size survives between calls)."""
+
+    client: RpcClient
+    tokens: Sequence[str]
+    max_range: int | None = None
+    calls: int = 0
+    splits: int = 0
+
+    def _filter(self, low: int, high: int, topics: list[Any]) -> dict[str, Any]:
+        return {"fromBlock": low, "toBlock": high, "address": list(self.tokens), "topics": topics}
+
+    def _chunks(self, low: int, high: int) -> list[tuple[int, int]]:
+        size = self.max_range or (high - low + 1)
+        return [(start, min(high, start + size - 1)) for start in range(low, high + 1, size)]
+
+    def _split(self, exc: LogRangeRefusedError, low: int, high: int) -> list[tuple[int, int]]:
+        if low == high:
+            raise RangeTooLargeError(
+                f"{exc} (even a single block, {low}, is refused: cannot split further)",
+                url=exc.url,
+                code=exc.code,
+            ) from None
+        self.splits += 1
+        hint = range_hint(exc.detail, from_block=low)
+        if hint is not None and hint[0] == low and low <= hint[1] < high:
+            cut = hint[1]
+        else:  # no hint, or one that repeats (or widens) the refused range
+            cut = low + (high - low) // 2
+        self.max_range = cut - low + 1
+        return [(low, cut), (cut + 1, high)]
+
+    def fetch(self, low: int, high: int, topics: list[Any]) -> list[Any]:
+        """Every log matching ``topics`` in blocks ``low..high``, splitting refused ranges.
+
+        Raises:
+            RangeTooLargeError: a single block is refused.
+            RpcError: the chain could not be read.
+        """
+        pending = self._chunks(low, high)[::-1]
+        found: list[Any] = []
+        while pending:
+            start, end = pending.pop()
+            try:
+                self.calls += 1
+                found.extend(self.client.get_logs(self._filter(start, end, topics)))
+            except LogRangeRefusedError as exc:
+                pending.extend(self._split(exc, start, end)[::-1])
+        return found
+
+
+def fetch_transfer_logs(
+    query: LogQuery,
+    *,
+    low: int,
+    high: int,
+    wallet_topics: Sequence[str],
+    direction: Literal["in", "out"],
+) -> list[Any]:
+    """Transfer logs of the allow-listed tokens from (``out``) or to (``in``) the wallets.
+
+    Raises:
+        RangeTooLargeError: a single block is refused.
+        RpcError: the chain could not be read.
+    """
+    if not query.tokens or not wallet_topics or high < low:
+        return []
+    logs: list[Any] = []
+    for start in range(0, len(wallet_topics), TOPICS_PER_CALL):
+        chunk = list(wallet_topics[start : start + TOPICS_PER_CALL])
+        topics: list[Any] = (
+            [TRANSFER_TOPIC, chunk]
+            if direction == "out"
+            else [
+                TRANSFER_TOPIC,
+                None,
+                chunk,
+            ]
+        )
+        logs.extend(query.fetch(low, high, topics))
+    return logs
