@@ -241,8 +241,10 @@ class LogFile:
             log.error("jsonl_cut_back_failed: %s may end in a partial write", self.path)
 
     def close(self) -> None:
-        """Close the descriptor."""
-        os.close(self._fd)
+        """Close the descriptor (again: a no-op)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
 def read_json(path: Path) -> Any | None:
