@@ -21,6 +21,8 @@ import pytest
 from aoineco_ledger.ledger.store.base import Store
 from aoineco_ledger.ledger.store.jsonl import JsonlStore
 from aoineco_ledger.ledger.store.memory import InMemoryStore
+from aoineco_ledger.ledger.store.sql import SqlStore
+from tests._support.postgres import require_postgres, url_for_directory
 
 __all__ = ["BACKENDS", "Backend", "Clock", "backend_named"]
 
@@ -54,9 +56,25 @@ def _open_jsonl(directory: Path, clock: Clock | None) -> Store:
     return JsonlStore(directory / "ledger", clock=clock)
 
 
+def _open_sqlite(directory: Path, clock: Clock | None) -> Store:
+    return SqlStore.from_url(f"sqlite:///{directory / 'ledger.db'}", clock=clock)
+
+
+def _open_postgresql(directory: Path, clock: Clock | None) -> Store:
+    # One schema per test directory in this run's database (tests/_support/postgres.py).
+    return SqlStore.from_url(url_for_directory(directory), clock=clock)
+
+
 BACKENDS: tuple[Backend, ...] = (
     Backend("memory", _open_memory, shared=False),
     Backend("jsonl", _open_jsonl),
+    Backend("sqlite", _open_sqlite),
+    Backend(
+        "postgresql",
+        _open_postgresql,
+        marks=(pytest.mark.postgres, pytest.mark.integration),
+        prepare=require_postgres,
+    ),
 )
 
 

@@ -262,7 +262,7 @@ class SqlStore:
         for e in batch:
             _check_entry(e)
         with translate_errors(self.url), self._writing() as conn:
-            if precheck is not None:
+            if precheck is not None and _writes.has_fresh(conn, batch):
                 precheck(_Reader(conn))
             stored, added = _writes.insert_entries(conn, batch)
             if checkpoint is not None:
@@ -310,11 +310,10 @@ class SqlStore:
         ``before`` keeps only entries strictly older than that ``(ts, id)``.
 
         Raises:
-            InvalidEntryError: ``limit`` is negative.
             StoreError: the database failed (raised while iterating).
         """
-        if limit is not None and limit < 0:
-            raise InvalidEntryError(f"limit must be >= 0, got {limit}")
+        if limit is not None:
+            limit = max(limit, 0)
         return self._pages(entry_conditions(query), newest_first, limit, before)
 
     def _pages(

@@ -30,7 +30,13 @@ from aoineco_ledger.ledger.store.sql._schema import (
     statements,
 )
 
-__all__ = ["dialect_insert", "insert_entries", "insert_statements", "upsert_checkpoint"]
+__all__ = [
+    "dialect_insert",
+    "has_fresh",
+    "insert_entries",
+    "insert_statements",
+    "upsert_checkpoint",
+]
 
 _CHUNK = 500
 
@@ -78,6 +84,21 @@ def _fetch(conn: Connection, column: Any, keys: Sequence[str]) -> dict[str, Entr
         for row in conn.execute(select(entries).where(column.in_(part))).mappings():
             found[row[column.name]] = entry_from_row(row)
     return found
+
+
+def has_fresh(conn: Connection, batch: Sequence[Entry]) -> bool:
+    """Whether any entry of ``batch`` lacks a ref or has one not stored yet.
+
+    A retried call whose every ref is stored writes nothing, so its precheck is
+    skipped: a retry is never refused by a budget the first call already spent.
+    """
+    if any(e.ref is None for e in batch):
+        return True
+    refs = list({e.ref for e in batch if e.ref is not None})
+    stored: set[str] = set()
+    for part in _chunks(refs):
+        stored.update(conn.execute(select(entries.c.ref).where(entries.c.ref.in_(part))).scalars())
+    return len(stored) < len(refs)
 
 
 def insert_entries(conn: Connection, batch: Sequence[Entry]) -> tuple[tuple[Entry, ...], int]:
@@ -128,35 +149,35 @@ def upsert_checkpoint(conn: Connection, checkpoint: Checkpoint) -> None:
     conn.execute(ins.values(row).on_conflict_do_update(index_elements=["chain_id"], set_=update))
 
 
-def insert_statements(conn: Connection, items: Sequence[Statement]) -> int:
-    """Insert statements not stored yet and point each key's head at the newest.
+def insert_statements(conn: Connection, items: Sequence[Statement]) -> None:
+    """Store statements and point each ``(chain_id, wallet, asset)`` head at the last one.
 
-    Returns:
-        How many were new (a statement already stored is not written twice).
+    A statement equal in ``(chain_id, wallet, asset, from_block, to_block,
+    created_at)`` to a stored one replaces it instead of adding a row, so copying
+    a ledger twice, or a cycle retried after a crash, adds nothing.
     """
     if not items:
-        return 0
+        return
     rows = [statement_to_row(s) for s in items]
-    stmt = (
-        dialect_insert(conn, statements)
-        .on_conflict_do_nothing()
-        .returning(statements.c.id, statements.c.chain_id, statements.c.wallet, statements.c.asset)
-    )
+    ins = dialect_insert(conn, statements)
+    natural = ["chain_id", "wallet", "asset", "from_block", "to_block", "created_at"]
+    stmt = ins.on_conflict_do_update(
+        index_elements=natural,
+        set_={k: ins.excluded[k] for k in rows[0] if k not in natural},
+    ).returning(statements.c.id, sort_by_parameter_order=True)
+    ids = list(conn.execute(stmt, rows).scalars())
     heads: dict[tuple[int, str, str], int] = {}
-    added = 0
-    for sid, chain_id, wallet, asset in conn.execute(stmt, rows):
-        key = (chain_id, wallet, asset)
-        heads[key] = max(sid, heads.get(key, sid))
-        added += 1
-    if heads:
-        ins = dialect_insert(conn, statement_heads)
-        upsert = ins.on_conflict_do_update(
-            index_elements=["chain_id", "wallet", "asset"],
-            set_={"statement_id": ins.excluded.statement_id},
-        )
-        head_rows = [
+    for row, sid in zip(rows, ids, strict=True):
+        heads[(row["chain_id"], row["wallet"], row["asset"])] = sid
+    head_ins = dialect_insert(conn, statement_heads)
+    upsert = head_ins.on_conflict_do_update(
+        index_elements=["chain_id", "wallet", "asset"],
+        set_={"statement_id": head_ins.excluded.statement_id},
+    )
+    conn.execute(
+        upsert,
+        [
             {"chain_id": c, "wallet": w, "asset": a, "statement_id": sid}
             for (c, w, a), sid in heads.items()
-        ]
-        conn.execute(upsert, head_rows)
-    return added
+        ],
+    )
