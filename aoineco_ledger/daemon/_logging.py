@@ -1,0 +1,113 @@
+"""structlog, configured once by the command line: JSON lines off a terminal, colours on one.
+
+Every event carries ``event``, ``level`` and ``timestamp`` (ISO-8601 UTC), plus
+``chain``, ``agent``, ``wallet``, ``block`` and ``tx_hash`` where they apply.
+A last processor masks any secret the configuration holds (RPC URLs, the API
+token) wherever it would appear, so a key never reaches a log even by accident.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterable, MutableMapping
+from typing import Any, TextIO
+
+import structlog
+from structlog.typing import Processor
+
+from aoineco_ledger.config import AppConfig, mask_url
+
+__all__ = ["SecretScrubber", "configure_logging", "secrets_of"]
+
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
+
+
+class SecretScrubber:
+    """A structlog processor replacing each known secret by its masked form.
+
+    Args:
+        secrets: the secret strings (RPC URLs, tokens) to hide.
+    """
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._pairs = sorted(((s, _masked(s)) for s in set(secrets) if s), key=lambda p: -len(p[0]))
+
+    def __call__(
+        self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        """Scrub every string value (and strings inside lists) of the event."""
+        if not self._pairs:
+            return event_dict
+        for key, value in event_dict.items():
+            event_dict[key] = self._scrub(value)
+        return event_dict
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret, masked in self._pairs:
+                value = value.replace(secret, masked)
+            return value
+        if isinstance(value, list | tuple):
+            return type(value)(self._scrub(v) for v in value)
+        return value
+
+
+def _masked(secret: str) -> str:
+    masked = mask_url(secret)
+    return masked if masked != secret else "***"
+
+
+def secrets_of(config: AppConfig) -> list[str]:
+    """The secret strings of a configuration (RPC URLs that hide something, the API token)."""
+    found = [
+        url.get_secret_value()
+        for chain in config.chains
+        for url in chain.rpc_urls
+        if mask_url(url.get_secret_value()) != url.get_secret_value()
+    ]
+    if config.api.token is not None:
+        found.append(config.api.token.get_secret_value())
+    return found
+
+
+def configure_logging(
+    *,
+    level: str = "info",
+    fmt: str = "auto",
+    stream: TextIO | None = None,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Configure structlog for the whole process (call once, at the program's edge).
+
+    Args:
+        level: ``debug``, ``info``, ``warning`` or ``error``.
+        fmt: ``json``, ``console``, or ``auto`` (console on a terminal, else JSON).
+        stream: where lines go (default stderr).
+        secrets: strings never to print (see :func:`secrets_of`).
+    """
+    out = stream if stream is not None else sys.stderr
+    console = fmt == "console" or (fmt == "auto" and out.isatty())
+    renderer: Processor = (
+        structlog.dev.ConsoleRenderer(colors=out.isatty())
+        if console
+        else structlog.processors.JSONRenderer(sort_keys=False)
+    )
+    # The console renderer formats exceptions itself (and warns when they arrive pre-formatted).
+    exceptions: list[Processor] = [] if console else [structlog.processors.format_exc_info]
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *exceptions,
+            SecretScrubber(secrets),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.ERROR)),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
+        cache_logger_on_first_use=False,
+    )
+    # APScheduler speaks through stdlib logging; its misses and skips are counted and
+    # logged by our own listeners, so only its errors pass.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)

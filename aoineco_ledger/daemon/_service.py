@@ -1,0 +1,297 @@
+"""The reconciler service: every chain's cycle, run once or on a schedule.
+
+:func:`build` is the one wiring function: from a validated configuration it opens
+the ledger, installs the configured categories and budgets, and builds for each
+chain an RPC client, price sources, a scanner and a :class:`ChainCycle`. The
+:class:`Service` it returns runs them (``run_once`` for ``reconcile --once``,
+``run_forever`` for the daemon) and catches failures at the job boundary only.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+
+from aoineco_ledger.chains import (
+    AggregatorPrice,
+    BlockScanner,
+    ChainSpec,
+    Price,
+    RpcClient,
+    StaticPrice,
+    TokenSpec,
+    chain_from_config,
+)
+from aoineco_ledger.chains._prices import PriceSource
+from aoineco_ledger.config import AppConfig, ChainConfig, TokenConfig
+from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult
+from aoineco_ledger.daemon._squad import Squad
+from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.ledger import Alert, Ledger
+from aoineco_ledger.ledger.store.base import Statement
+
+__all__ = ["ChainRun", "FirstPrice", "Service", "build", "install", "lease_seconds", "open_ledger"]
+
+log = structlog.get_logger("aoineco_ledger.daemon")
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRun:
+    """One chain's outcome in a run: its result, or the error that stopped it."""
+
+    chain_id: int
+    chain: str
+    result: CycleResult | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        """True when the cycle raised."""
+        return self.error is not None
+
+
+class FirstPrice:
+    """The first non-missing price of several sources (a feed, then a static price)."""
+
+    def __init__(self, sources: Sequence[PriceSource]) -> None:
+        self.sources = tuple(sources)
+
+    def price_at(self, block_number: int) -> Price:
+        """The first source's price that is not missing (else the last missing one)."""
+        price = Price(usd=None, source="no price source configured")
+        for source in self.sources:
+            price = source.price_at(block_number)
+            if not price.missing:
+                return price
+        return price
+
+
+def lease_seconds(poll_seconds: float) -> float:
+    """How long a chain's lease lasts: three polls, at least 10 s (renewed per chunk)."""
+    return max(10.0, 3.0 * poll_seconds)
+
+
+class Service:
+    """Runs the cycles of every configured chain against one ledger.
+
+    Args:
+        ledger: the ledger all chains write to.
+        cycles: one cycle per chain, in configuration order.
+        poll_seconds: seconds between cycles, per chain id.
+    """
+
+    def __init__(
+        self,
+        *,
+        ledger: Ledger,
+        cycles: Sequence[ChainCycle],
+        poll_seconds: Mapping[int, float],
+    ) -> None:
+        self.ledger = ledger
+        self.cycles = tuple(cycles)
+        self.poll_seconds = dict(poll_seconds)
+        self.stopping = threading.Event()
+
+    def run_chain(self, cycle: ChainCycle) -> ChainRun:
+        """One cycle of one chain; a failure is logged and returned, never raised.
+
+        This is the job boundary: the next scheduled run retries.
+        """
+        squad = cycle.squad
+        try:
+            result = cycle.run(should_stop=self.stopping.is_set)
+        except LedgerError as exc:
+            log.error("cycle_failed", chain=squad.chain, error=str(exc), kind=type(exc).__name__)
+            return ChainRun(squad.chain_id, squad.chain, error=str(exc))
+        except Exception as exc:  # the job boundary: anything else is a bug, logged in full
+            log.exception("cycle_crashed", chain=squad.chain)
+            return ChainRun(squad.chain_id, squad.chain, error=f"{type(exc).__name__}: {exc}")
+        _log_result(result)
+        return ChainRun(squad.chain_id, squad.chain, result=result)
+
+    def run_once(self) -> list[ChainRun]:
+        """One cycle of every chain, in order."""
+        return [self.run_chain(cycle) for cycle in self.cycles]
+
+    def statements(self) -> list[Statement]:
+        """The latest statement of every wallet and asset on the configured chains."""
+        ids = {cycle.squad.chain_id for cycle in self.cycles}
+        return [s for s in self.ledger.reconciliation() if s.chain_id in ids]
+
+    def stop(self) -> None:
+        """Ask running cycles to stop after their current chunk."""
+        self.stopping.set()
+
+    def close(self) -> None:
+        """Release the chains' leases and close the ledger."""
+        for cycle in self.cycles:
+            try:
+                cycle.release()
+            except LedgerError as exc:
+                log.warning("lease_release_failed", chain=cycle.squad.chain, error=str(exc))
+        self.ledger.close()
+
+
+def build(
+    config: AppConfig,
+    *,
+    ledger: Ledger | None = None,
+    clients: Mapping[int, RpcClient] | None = None,
+    holder: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> Service:
+    """Wire the service from a configuration.
+
+    Args:
+        config: the validated configuration.
+        ledger: an open ledger to use (default: open ``config.ledger.store``).
+        clients: ready RPC clients by chain id (the demo's in-process chain);
+            chains not in it get one built from their ``rpc_urls``.
+        holder: this replica's lease name (default host, pid and a random part).
+        clock: the time source for statements and checkpoints.
+
+    Returns:
+        The service, ready to run.
+
+    Raises:
+        ConfigError: the configuration cannot be applied (a bad chain setting).
+        StoreError: the store cannot be opened.
+    """
+    now = clock or (lambda: datetime.now(UTC))
+    ledger = ledger or open_ledger(config)
+    install(ledger, config)
+    name = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    cycles = []
+    for chain in config.chains:
+        spec = _spec(chain)
+        client = (clients or {}).get(chain.chain_id) or RpcClient(
+            [u.get_secret_value() for u in chain.rpc_urls], chain=spec
+        )
+        cycles.append(
+            ChainCycle(
+                ledger=ledger,
+                squad=Squad.from_config(config, chain, native_symbol=spec.native_symbol),
+                scanner=_scanner(chain, client),
+                target=_target(client, chain),
+                start_block=chain.start_block,
+                max_blocks=chain.max_blocks_per_cycle,
+                holder=name,
+                lease_seconds=lease_seconds(chain.poll_seconds),
+                clock=now,
+            )
+        )
+    polls = {chain.chain_id: chain.poll_seconds for chain in config.chains}
+    return Service(ledger=ledger, cycles=cycles, poll_seconds=polls)
+
+
+def open_ledger(config: AppConfig) -> Ledger:
+    """Open the ledger the configuration names, with budget alerts sent to the log.
+
+    Raises:
+        StoreError: the store cannot be opened.
+    """
+    return Ledger.open(
+        config.ledger.store,
+        timezone=config.ledger.timezone,
+        seed_amount=config.ledger.seed_amount,
+        alert_sinks=[_log_alert],
+    )
+
+
+def install(ledger: Ledger, config: AppConfig) -> None:
+    """Add the configured categories and set the configured budgets in the ledger."""
+    for category in config.categories:
+        ledger.add_category(category.name, category.kind)
+    for budget in config.budgets:
+        ledger.set_budget(
+            category=budget.category,
+            limit=budget.limit,
+            period=budget.period,
+            agent=budget.agent,
+            warn_at=budget.warn_at,
+        )
+
+
+def _spec(chain: ChainConfig) -> ChainSpec:
+    return chain_from_config(
+        chain_id=chain.chain_id,
+        name=chain.name,
+        native_symbol=chain.native_symbol,
+        finality=chain.finality,
+    )
+
+
+def _target(client: RpcClient, chain: ChainConfig) -> Callable[[], int]:
+    return lambda: int(client.target_block(chain.finality))
+
+
+def _scanner(chain: ChainConfig, client: RpcClient) -> BlockScanner:
+    if chain.scan == "probe":
+        log.info(
+            "probe_scanner_unavailable",
+            chain=chain.name,
+            note="scan = probe is not built yet; reading every block (scan = blocks) instead",
+        )
+    return BlockScanner(
+        client,
+        tokens=[_token(t) for t in chain.tokens],
+        native_price=_native_price(chain, client),
+    )
+
+
+def _token(token: TokenConfig) -> TokenSpec:
+    if token.price_usd is None:
+        return TokenSpec(address=token.address, symbol=token.symbol, decimals=token.decimals)
+    return TokenSpec(
+        address=token.address,
+        symbol=token.symbol,
+        decimals=token.decimals,
+        price=StaticPrice(token.price_usd, source="config"),
+    )
+
+
+def _native_price(chain: ChainConfig, client: RpcClient) -> PriceSource | None:
+    sources: list[PriceSource] = []
+    feed = chain.price_feed or client.chain.native_usd_feed
+    if feed is not None:
+        sources.append(AggregatorPrice(client, feed))
+    if chain.price_usd is not None:
+        sources.append(StaticPrice(chain.price_usd, source="config"))
+    return FirstPrice(sources) if sources else None
+
+
+def _log_alert(alert: Alert) -> None:
+    log.warning(
+        "budget_alert",
+        kind=alert.kind,
+        message=alert.message,
+        spent=str(alert.spent),
+        limit=str(alert.limit),
+        agent=alert.entry.agent,
+        chain=alert.entry.chain,
+        tx_hash=alert.entry.tx_hash,
+    )
+
+
+def _log_result(result: CycleResult) -> None:
+    log.info(
+        "cycle",
+        chain=result.chain,
+        status=result.status,
+        from_block=result.from_block,
+        block=result.to_block,
+        target=result.target,
+        chunks=result.chunks,
+        entries=result.entries_seen,
+        added=result.entries_added,
+        statements=len(result.statements),
+        differences=len(result.differences),
+        seconds=round(result.seconds, 3),
+    )
