@@ -88,14 +88,31 @@ async def _on_query_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_invalid_value(request: Request, exc: Exception) -> JSONResponse:
-    # The ledger refused a value (an unknown category, a bad period): the client's to fix.
-    return _unprocessable(getattr(exc, "param", "query"), str(exc))
+    # The ledger refused a query value the routes did not name: the client's to fix.
+    detail = [{"loc": ["query"], "msg": str(exc), "type": "value_error"}]
+    return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def _on_ledger_error(request: Request, exc: Exception) -> JSONResponse:
     # A store that cannot answer is a 503 (try again), never a 500 with a traceback.
     body = ErrorResponse(detail=f"the ledger cannot answer: {type(exc).__name__}").model_dump()
     return JSONResponse(body, status_code=503)
+
+
+def _document_bearer(app: FastAPI) -> None:
+    """Say in ``/openapi.json`` that every route but ``/healthz`` wants the token."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer"}
+            schema["security"] = [{"bearer": []}]
+            schema["paths"]["/healthz"]["get"]["security"] = []
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 _ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -150,4 +167,5 @@ def make_app(
     app.add_exception_handler(LedgerError, _on_ledger_error)
     if token:
         app.add_middleware(BearerTokenMiddleware, token=token)
+        _document_bearer(app)
     return app
