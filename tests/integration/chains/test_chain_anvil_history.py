@@ -17,6 +17,7 @@ from aoineco_ledger.chains import (
     StaticPrice,
     TokenSpec,
 )
+from aoineco_ledger.typing import Address
 from tests._support.anvil import Anvil
 from tests._support.contracts import deploy
 
@@ -58,7 +59,7 @@ def _transact(w3: Web3, call: Any, sender: str, **extra: Any) -> str:
 
 def _build(anvil: Anvil) -> History:
     w3 = Web3(Web3.HTTPProvider(anvil.url))
-    deployer, alice, bob, carol, dave = w3.eth.accounts[:5]
+    deployer, alice, bob, carol, dave = list(w3.eth.accounts)[:5]
     usdc = deploy(w3, "token", "USD Coin", "USDC", 6, sender=deployer)
     spam = deploy(w3, "spam_token", "USDC", 6, sender=deployer)
     forwarder = deploy(w3, "forwarder", sender=deployer)
@@ -85,7 +86,7 @@ def _build(anvil: Anvil) -> History:
     client = RpcClient([anvil.url], chain="anvil")
     scanner = BlockScanner(
         client,
-        tokens=[TokenSpec(usdc.address, "USDC", 6, StaticPrice("1"))],
+        tokens=[TokenSpec(Address(usdc.address), "USDC", 6, StaticPrice("1"))],
         native_price=AggregatorPrice(client, feed.address),
     )
     activity = scanner.scan(
