@@ -73,7 +73,8 @@ class SentTransaction:
 
     ``success`` False means it reverted: the fee was paid, the value did not move.
     For a deposit (type 0x7e) the fee is zero and ``mint`` wei was credited to
-    ``sender`` whatever the outcome.
+    ``sender`` whatever the outcome. ``mint_known`` is False when the endpoint
+    gave no ``mint`` (missing or null): then ``mint`` reads 0 but is not a fact.
     """
 
     chain_id: ChainId
@@ -90,6 +91,7 @@ class SentTransaction:
     fee: Fee
     native_price: Price
     mint: int = 0
+    mint_known: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,7 +22,14 @@ from typing import Any
 
 from aoineco_ledger.chains._abi import TRANSFER_TOPIC
 from aoineco_ledger.chains._addresses import address_topic, to_address, to_addresses
-from aoineco_ledger.chains._fees import DEPOSIT_TX_TYPE, fee_of, mint_of, quantity, tx_type_of
+from aoineco_ledger.chains._fees import (
+    DEPOSIT_TX_TYPE,
+    Mint,
+    fee_of,
+    mint_of,
+    quantity,
+    tx_type_of,
+)
 from aoineco_ledger.chains._observations import (
     Activity,
     NativeTransfer,
@@ -210,6 +217,7 @@ class BlockScanner:
     def _sent(self, block: Any, tx: Any, receipt: Any, price: Price) -> SentTransaction:
         tx_type = tx_type_of(tx, receipt)
         deposit = self.chain.is_op_stack and tx_type == DEPOSIT_TX_TYPE
+        mint = mint_of(tx) if deposit else Mint(amount=0, known=True)
         return SentTransaction(
             chain_id=ChainId(self.chain.chain_id),
             tx_hash=TxHash(_hex(tx["hash"])),
@@ -224,7 +232,8 @@ class BlockScanner:
             success=quantity(receipt.get("status")) == 1,
             fee=self._fee(block, tx, receipt),
             native_price=price,
-            mint=mint_of(tx).amount if deposit else 0,
+            mint=mint.amount,
+            mint_known=mint.known,
         )
 
     def _received(self, block: Any, tx: Any, receipt: Any, price: Price) -> NativeTransfer | None:
