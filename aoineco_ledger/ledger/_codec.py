@@ -42,6 +42,7 @@ __all__ = [
     "entry_to_dict",
     "jsonable",
     "parse_ts",
+    "plain_fields",
     "statement_from_dict",
     "statement_to_dict",
 ]
@@ -63,6 +64,10 @@ _KNOWN = frozenset(
     {"id", "ts", "direction", "amount", "category", "tags", "source", "ref", "flags"}
     | {"reverses", "meta", *_TEXT_FIELDS, *CHAIN_FIELDS}
 )
+_PLAIN_KEYS = frozenset(
+    {"id", "ts", "direction", "amount", "category", "source", "ref", *_TEXT_FIELDS}
+)
+_PLAIN_DIRECTIONS = frozenset({"expense", "revenue", "transfer"})
 _V1_IGNORED = frozenset({"time_human"})
 _V1_ALIASES = {"timestamp": "ts", "type": "direction", "metadata": "meta", "payer": "vendor"}
 _STATEMENT_INTS = (
@@ -367,3 +372,42 @@ def statement_from_dict(data: Mapping[str, Any]) -> Statement:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEntryError(f"not a statement: {exc}") from None
+
+
+def _plain_amount(text: str) -> tuple[int, int] | None:
+    whole, dot, frac = text.partition(".")
+    if not whole.isdigit() or (dot and not frac.isdigit()) or len(whole) + len(frac) > 18:
+        return None
+    return int(whole + frac), -len(frac)
+
+
+def plain_fields(
+    data: Mapping[str, Any],
+) -> tuple[datetime, str, str, str, tuple[int, int], str | None] | None:
+    """The fields an index needs from a plain manual entry, or None to use the full path.
+
+    A fast path for the common line (every value a string, no tags, meta or chain
+    fields, a plain decimal amount of at most 18 digits). It accepts exactly
+    what :func:`entry_from_dict` accepts for such a line, and returns None for
+    anything else, valid or not, so the caller falls back to the full decoder.
+
+    Returns:
+        ``(ts, direction, category, agent, (mantissa, exponent), ref)`` or None.
+    """
+    if not data.keys() <= _PLAIN_KEYS or not all(type(v) is str for v in data.values()):
+        return None
+    direction, ts, amount = data.get("direction"), data.get("ts"), data.get("amount")
+    if direction not in _PLAIN_DIRECTIONS or ts is None or amount is None or "id" not in data:
+        return None
+    if data.get("source", "manual") not in _SOURCES or not data["id"]:
+        return None
+    parts = _plain_amount(amount)
+    if parts is None:
+        return None
+    try:
+        when = datetime.fromisoformat(ts)
+    except ValueError:
+        return None
+    when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    category = data.get("category") or "Other"
+    return when, direction, category, data.get("agent", ""), parts, data.get("ref")

@@ -139,19 +139,24 @@ class EntryIndex:
         *,
         ts_us: int,
         key: TotalKey,
-        amount: Decimal,
+        amount: Decimal | tuple[int, int],
         place: tuple[int | None, str | None],
         offset: int,
         length: int,
     ) -> int:
-        """Append one row; returns its row number."""
+        """Append one row; returns its row number.
+
+        ``amount`` is a ``Decimal`` or an already split ``(mantissa, exponent)``.
+        """
         row = len(self.ts)
         kid = self.intern_key(key)
-        parts = _split(amount)
-        if parts is None:
-            self.big[row] = amount
-            mant, exp = 0, _NO_EXP
+        if isinstance(amount, tuple):
+            mant, exp = amount
         else:
+            parts = _split(amount)
+            if parts is None:
+                self.big[row] = amount
+                parts = (0, _NO_EXP)
             mant, exp = parts
         self.ts.append(ts_us)
         self.key.append(kid)

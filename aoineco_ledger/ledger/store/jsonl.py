@@ -47,7 +47,13 @@ from pathlib import Path
 from typing import Any
 
 from aoineco_ledger.errors import DurabilityError, StoreError
-from aoineco_ledger.ledger._codec import dumps, entry_from_dict, entry_to_dict, jsonable
+from aoineco_ledger.ledger._codec import (
+    dumps,
+    entry_from_dict,
+    entry_to_dict,
+    jsonable,
+    plain_fields,
+)
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store._jsonl_files import FileLock, LogFile, write_json_atomic
 from aoineco_ledger.ledger.store._jsonl_index import EntryIndex, to_us
@@ -66,6 +72,7 @@ from aoineco_ledger.ledger.store.base import (
     Precheck,
     Problem,
     Statement,
+    TotalKey,
     Totals,
 )
 from aoineco_ledger.ledger.store.memory import utc_now
@@ -80,8 +87,11 @@ MARKS = "marks.jsonl"
 LEASES = "leases.json"
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
 def _load(raw: bytes) -> Any:
-    return json.loads(raw, parse_float=Decimal)
+    return _DECODER.decode(raw.decode("utf-8"))
 
 
 class JsonlStore:
@@ -186,7 +196,17 @@ class JsonlStore:
         if not raw.strip():
             return
         try:
-            entry = entry_from_dict(_load(raw))
+            data = _load(raw)
+            plain = plain_fields(data) if isinstance(data, dict) else None
+            if plain is None:
+                entry = entry_from_dict(data)
+                ts = entry.ts
+                key: TotalKey = (entry.direction, entry.category, entry.agent)
+                amount: Decimal | tuple[int, int] = entry.amount
+                place, ref = (entry.chain_id, entry.wallet), entry.ref
+            else:
+                ts, direction, category, agent, amount, ref = plain
+                key, place = (direction, category, agent), (None, None)
         except (ValueError, TypeError) as exc:
             self._problems.append(
                 Problem(
@@ -197,15 +217,10 @@ class JsonlStore:
             )
             return
         row = self._index.add(
-            ts_us=to_us(entry.ts),
-            key=(entry.direction, entry.category, entry.agent),
-            amount=entry.amount,
-            place=(entry.chain_id, entry.wallet),
-            offset=offset,
-            length=len(raw),
+            ts_us=to_us(ts), key=key, amount=amount, place=place, offset=offset, length=len(raw)
         )
-        if entry.ref is not None:
-            self._note_ref(entry.ref, row)
+        if ref is not None:
+            self._note_ref(ref, row)
 
     def _note_ref(self, ref: str, row: int) -> None:
         index = self._index
