@@ -9,8 +9,7 @@ for the schema, the rollups and the durability settings.
 from __future__ import annotations
 
 try:
-    import alembic  # noqa: F401 - only to fail early with a useful message
-    import sqlalchemy  # noqa: F401
+    import sqlalchemy  # noqa: F401 - only to fail early with a useful message
 except ImportError as _missing:  # pragma: no cover - exercised only without the extras
     raise ImportError(
         "the sqlite:// and postgresql:// stores need SQLAlchemy 2 and Alembic: "

@@ -14,25 +14,46 @@ both have transactional DDL, so a failed migration leaves nothing behind.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, inspect, text
 
 from aoineco_ledger.errors import SchemaVersionError
 from aoineco_ledger.ledger.store.sql._engine import begin_write, lock_key
 
-__all__ = ["alembic_config", "code_heads", "current_heads", "ensure_schema", "upgrade"]
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "REVISIONS",
+    "alembic_config",
+    "code_heads",
+    "current_heads",
+    "ensure_schema",
+    "upgrade",
+]
+
+REVISIONS = ("0001",)
+"""Every revision in ``migrations/versions``, oldest first; the last is the head.
+
+Kept here so that opening a store need not import Alembic (half a second) just
+to learn that nothing is to be done; a unit test checks it against the scripts.
+"""
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """An Alembic configuration pointing at the migrations shipped in this package."""
+    """An Alembic configuration pointing at the migrations shipped in this package.
+
+    Raises:
+        ImportError: Alembic is not installed.
+    """
+    try:
+        from alembic.config import Config
+    except ImportError as e:  # pragma: no cover - only without the dependency
+        raise ImportError("SQL store migrations need Alembic: pip install alembic") from e
     cfg = Config()
     cfg.set_main_option("script_location", str(_SCRIPTS))
     if url is not None:
@@ -40,23 +61,20 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-@lru_cache(maxsize=1)
-def _scripts() -> ScriptDirectory:
-    return ScriptDirectory.from_config(alembic_config())
-
-
 def code_heads() -> frozenset[str]:
-    """The schema revision(s) this code writes."""
-    return frozenset(_scripts().get_heads())
+    """The schema revision this code writes."""
+    return frozenset(REVISIONS[-1:])
 
 
 def _known() -> frozenset[str]:
-    return frozenset(s.revision for s in _scripts().walk_revisions())
+    return frozenset(REVISIONS)
 
 
 def current_heads(conn: Connection) -> frozenset[str]:
     """The revision(s) recorded in the database's ``alembic_version`` (empty if none)."""
-    return frozenset(MigrationContext.configure(conn).get_current_heads())
+    if not inspect(conn).has_table("alembic_version"):
+        return frozenset()
+    return frozenset(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
 
 
 def _check(current: frozenset[str], *, where: str) -> None:
@@ -70,6 +88,8 @@ def _check(current: frozenset[str], *, where: str) -> None:
 
 
 def _upgrade_on(conn: Connection) -> None:
+    from alembic import command
+
     cfg = alembic_config()
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
