@@ -165,6 +165,7 @@ class RpcClient:
 
         An endpoint's answer that is an error of its own (a revert, a refused log
         range, an unknown method) is raised at once: another URL would not help.
+        "Not found" (a block or receipt a lagging node lacks) tries the next URL.
 
         Raises:
             ChainIdMismatchError: an endpoint serves another chain.
@@ -175,6 +176,10 @@ class RpcClient:
             try:
                 self._verify(endpoint)
                 result = action(endpoint)
+            except NotFoundError as exc:
+                # A node behind a load balancer (or a lagging URL) may not have it yet.
+                failures.append((endpoint, exc))
+                continue
             except (RpcResponseError, LogRangeRefusedError):
                 raise
             except RpcError as exc:
@@ -194,6 +199,8 @@ class RpcClient:
             return RateLimitedError(
                 message, url=last.url, code=last.code, retry_after=last.retry_after
             )
+        if isinstance(last, NotFoundError):
+            return NotFoundError(message, url=last.url, code=last.code)
         if isinstance(last, HistoricalStateError):
             return HistoricalStateError(message, url=last.url, code=last.code)
         return RpcError(message, url=last.url, code=last.code)

@@ -8,6 +8,7 @@ provider has none, and some HTTP gateways refuse batches.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,7 @@ class NotFoundError(RpcResponseError):
     """The endpoint does not have the block, transaction or receipt asked for."""
 
 
+@functools.cache
 def _tester_errors() -> tuple[type[Exception], ...]:
     try:
         from eth_tester import exceptions as tester
@@ -54,9 +56,6 @@ def _tester_errors() -> tuple[type[Exception], ...]:
         tester.TransactionFailed,
         tester.ValidationError,
     )
-
-
-_TESTER_ERRORS = _tester_errors()
 
 
 def endpoint_label(w3: Web3) -> str:
@@ -157,7 +156,7 @@ class Endpoint:
             return NotFoundError(f"{self.where()}: {what}: {exc.message}", url=self.label)
         if isinstance(exc, Web3RPCError):
             return self._translate_rpc(what, exc)
-        if isinstance(exc, _TESTER_ERRORS):
+        if isinstance(exc, _tester_errors()):
             return self._translate_tester(what, exc)
         if isinstance(exc, Web3Exception | ValueError | TypeError | KeyError):
             return RpcResponseError(f"{self.where()}: {what} failed: {exc}", url=self.label)

@@ -47,7 +47,7 @@ from aoineco_ledger.chains.scanning.base import check_range
 from aoineco_ledger.errors import ChainError
 from aoineco_ledger.typing import Address, BlockNumber, ChainId, TxHash
 
-__all__ = ["BlockScanner"]
+__all__ = ["BlockScanner", "relevant_transactions"]
 
 
 def _hex(value: Any) -> str:
@@ -58,6 +58,24 @@ def _hex(value: Any) -> str:
 
 def _time(block: Mapping[str, Any]) -> datetime:
     return datetime.fromtimestamp(int(block["timestamp"]), tz=UTC)
+
+
+def relevant_transactions(
+    blocks: Iterable[Mapping[str, Any]], wallets: Iterable[str]
+) -> list[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    """``(block, tx)`` for each transaction a wallet sent, or that sent value to one.
+
+    Blocks may be web3's or raw JSON-RPC ones (hex strings, lowercase addresses).
+    """
+    keys = {wallet.lower() for wallet in wallets}
+    picked: list[tuple[Mapping[str, Any], Mapping[str, Any]]] = []
+    for block in blocks:
+        for tx in block["transactions"]:
+            sender = str(tx["from"]).lower()
+            recipient = str(tx.get("to") or "").lower()
+            if sender in keys or (recipient in keys and (quantity(tx.get("value")) or 0) > 0):
+                picked.append((block, tx))
+    return picked
 
 
 class _Prices:
@@ -175,13 +193,7 @@ class BlockScanner:
         self, blocks: Sequence[Any], watched: Sequence[Address], prices: _Prices
     ) -> tuple[tuple[SentTransaction, ...], tuple[NativeTransfer, ...]]:
         keys = {wallet.lower() for wallet in watched}
-        picked: list[tuple[Any, Any]] = []
-        for block in blocks:
-            for tx in block["transactions"]:
-                sender = str(tx["from"]).lower()
-                recipient = str(tx.get("to") or "").lower()
-                if sender in keys or (recipient in keys and (quantity(tx.get("value")) or 0) > 0):
-                    picked.append((block, tx))
+        picked = relevant_transactions(blocks, watched)
         receipts = self.client.receipts([_hex(tx["hash"]) for _, tx in picked])
         sent: list[SentTransaction] = []
         received: list[NativeTransfer] = []
