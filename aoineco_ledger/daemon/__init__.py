@@ -11,6 +11,7 @@ from aoineco_ledger.daemon._classify import GAS_CATEGORY, classify
 from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult, plan_range
 from aoineco_ledger.daemon._logging import SecretScrubber, configure_logging, secrets_of
 from aoineco_ledger.daemon._refs import REF_KINDS, RefParts, internal_ref, parse_ref, tx_ref
+from aoineco_ledger.daemon._report import agent_table, statement_table, units
 from aoineco_ledger.daemon._scheduler import RunCounters, Scheduler, job_defaults
 from aoineco_ledger.daemon._service import (
     ChainRun,
@@ -44,6 +45,7 @@ __all__ = [
     "SecretScrubber",
     "Service",
     "Squad",
+    "agent_table",
     "build",
     "build_statements",
     "classify",
@@ -59,5 +61,7 @@ __all__ = [
     "plan_range",
     "secrets_of",
     "statement_key",
+    "statement_table",
     "tx_ref",
+    "units",
 ]

@@ -95,19 +95,47 @@ def configure_logging(
     )
     # The console renderer formats exceptions itself (and warns when they arrive pre-formatted).
     exceptions: list[Processor] = [] if console else [structlog.processors.format_exc_info]
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    tail: list[Processor] = [*exceptions, SecretScrubber(secrets), renderer]
+    numeric = _LEVELS.get(level, logging.ERROR)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            *exceptions,
-            SecretScrubber(secrets),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.ERROR)),
+        processors=[*shared, *tail],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    # APScheduler speaks through stdlib logging; its misses and skips are counted and
-    # logged by our own listeners, so only its errors pass.
+    _route_stdlib(out, numeric, shared, tail)
+
+
+class _NotAlerts(logging.Filter):
+    """Drop the ledger's own alert records: the daemon's sink logs them with chain fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not hasattr(record, "alert")
+
+
+class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Our root handler (so configuring twice replaces it instead of adding another)."""
+
+
+def _route_stdlib(out: TextIO, level: int, shared: list[Processor], tail: list[Processor]) -> None:
+    """Send stdlib logging (the ledger core, web3, APScheduler) through the same renderer."""
+    handler = _Handler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        )
+    )
+    handler.addFilter(_NotAlerts())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # APScheduler's misses and skips are counted and logged by our listeners: errors only.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)

@@ -99,16 +99,23 @@ class Service:
         self.poll_seconds = dict(poll_seconds)
         self.stopping = threading.Event()
 
-    def run_chain(self, cycle: ChainCycle) -> ChainRun:
+    def run_chain(self, cycle: ChainCycle, *, log_errors: bool = True) -> ChainRun:
         """One cycle of one chain; a failure is logged and returned, never raised.
 
         This is the job boundary: the next scheduled run retries.
+
+        Args:
+            cycle: the chain's cycle.
+            log_errors: log an expected failure (``reconcile --once`` prints it itself).
         """
         squad = cycle.squad
         try:
             result = cycle.run(should_stop=self.stopping.is_set)
         except LedgerError as exc:
-            log.error("cycle_failed", chain=squad.chain, error=str(exc), kind=type(exc).__name__)
+            if log_errors:
+                log.error(
+                    "cycle_failed", chain=squad.chain, error=str(exc), kind=type(exc).__name__
+                )
             return ChainRun(squad.chain_id, squad.chain, error=str(exc))
         except Exception as exc:  # the job boundary: anything else is a bug, logged in full
             log.exception("cycle_crashed", chain=squad.chain)

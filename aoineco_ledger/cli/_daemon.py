@@ -1,0 +1,191 @@
+"""``aoineco-ledger daemon | reconcile --once | reconcile --status | demo``.
+
+``daemon`` runs the reconciler on its schedule until SIGTERM/SIGINT (exit 0).
+``reconcile --once`` runs one cycle of every configured chain and exits 0 when
+every statement is reconciled, 3 when a difference remains, 1 when a chain
+failed. ``reconcile --status`` prints the latest statement of every wallet and
+asset. ``demo`` runs the whole thing on an in-process chain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from aoineco_ledger.cli._common import CliError, add_store_options, emit, open_ledger
+from aoineco_ledger.config import AppConfig, load_config
+from aoineco_ledger.daemon import (
+    ChainRun,
+    Scheduler,
+    build,
+    configure_logging,
+    secrets_of,
+    statement_table,
+)
+from aoineco_ledger.ledger.store.base import Statement
+
+__all__ = ["register"]
+
+EXIT_DIFFERENCE = 3
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``daemon``, ``reconcile`` and ``demo`` commands."""
+    daemon = subparsers.add_parser(
+        "daemon",
+        help="run the on-chain reconciler on its schedule",
+        description="Watch the squad's wallets and book what happens on chain, until SIGTERM.",
+    )
+    daemon.add_argument("--config", metavar="FILE", help="TOML config (default $AOINECO_CONFIG)")
+    daemon.set_defaults(handler=run_daemon)
+
+    reconcile = subparsers.add_parser(
+        "reconcile",
+        help="run one reconcile cycle (--once) or show the statements (--status)",
+        description=(
+            "--once: one cycle of every chain; exit 0 all reconciled, 3 a difference "
+            "remains, 1 a chain failed. --status: the latest statement per wallet and asset."
+        ),
+    )
+    mode = reconcile.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--once", action="store_true", help="run one cycle of every chain")
+    mode.add_argument("--status", action="store_true", help="print the latest statements")
+    add_store_options(reconcile)
+    reconcile.set_defaults(handler=run_reconcile)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="watch the reconciler fill a ledger on an in-process chain",
+        description="No external service: an eth-tester chain, a squad, the daemon's real cycle.",
+    )
+    demo.add_argument("--store", metavar="URL", help="keep the demo ledger here (default: temp)")
+    demo.set_defaults(handler=run_demo)
+
+
+def _config(args: argparse.Namespace) -> AppConfig:
+    config = load_config(getattr(args, "config", None))
+    if not config.chains:
+        raise CliError("no [[chains]] configured: give --config FILE (or AOINECO_CONFIG)", 2)
+    return config
+
+
+def run_daemon(args: argparse.Namespace) -> int:
+    """Run the scheduler until a signal; 0 after a clean stop.
+
+    Raises:
+        ConfigError: the configuration is invalid.
+        StoreError: the store cannot be opened.
+    """
+    config = _config(args)
+    configure_logging(level=config.log.level, fmt=config.log.format, secrets=secrets_of(config))
+    return Scheduler(build(config)).run()
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    """``--once`` or ``--status`` (see the module docstring)."""
+    return _once(args) if args.once else _status(args)
+
+
+def _once(args: argparse.Namespace) -> int:
+    config = _config(args)
+    level = "error" if config.log.level in ("info", "debug") else config.log.level
+    configure_logging(level=level, fmt=config.log.format, secrets=secrets_of(config))
+    service = build(config)
+    try:
+        runs = [service.run_chain(cycle, log_errors=False) for cycle in service.cycles]
+        statements = service.statements()
+    finally:
+        service.close()
+    for run in runs:
+        if run.failed:
+            print(f"aoineco-ledger: error: chain {run.chain}: {run.error}", file=sys.stderr)
+    code = 1 if any(r.failed for r in runs) else _statement_code(statements)
+    data = {
+        "chains": [_run_dict(r) for r in runs],
+        "statements": [_statement_dict(s) for s in statements],
+        "reconciled": code == 0,
+        "exit_code": code,
+    }
+    emit(args, data, _once_text(runs, statements))
+    return code
+
+
+def _status(args: argparse.Namespace) -> int:
+    with open_ledger(args) as ledger:
+        statements = ledger.reconciliation()
+    code = _statement_code(statements)
+    data = {"statements": [_statement_dict(s) for s in statements], "reconciled": code == 0}
+    text = statement_table(statements) if statements else "no statements yet (run the daemon)"
+    emit(args, data, text)
+    return 0
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Run the in-process demo (see :mod:`aoineco_ledger.daemon._demo`)."""
+    from aoineco_ledger.daemon._demo import run_demo as demo
+
+    return demo(store=args.store, out=sys.stdout)
+
+
+def _statement_code(statements: Sequence[Statement]) -> int:
+    return 0 if all(s.reconciled for s in statements) else EXIT_DIFFERENCE
+
+
+def _run_dict(run: ChainRun) -> dict[str, Any]:
+    result = run.result
+    out: dict[str, Any] = {"chain_id": run.chain_id, "chain": run.chain, "error": run.error}
+    if result is not None:
+        out.update(
+            status=result.status,
+            from_block=result.from_block,
+            to_block=result.to_block,
+            target=result.target,
+            chunks=result.chunks,
+            entries=result.entries_seen,
+            added=result.entries_added,
+            differences=len(result.differences),
+        )
+    else:
+        out["status"] = "failed"
+    return out
+
+
+def _statement_dict(s: Statement) -> dict[str, Any]:
+    """A statement as JSON: base units as strings (a wei sum overflows JSON numbers)."""
+    return {
+        "chain_id": s.chain_id,
+        "wallet": s.wallet,
+        "agent": s.agent,
+        "asset": s.asset,
+        "asset_decimals": s.asset_decimals,
+        "from_block": s.from_block,
+        "to_block": s.to_block,
+        "opening": str(s.opening),
+        "inflow": str(s.inflow),
+        "outflow": str(s.outflow),
+        "fees": str(s.fees),
+        "expected_closing": str(s.expected_closing),
+        "onchain_closing": str(s.onchain_closing),
+        "difference": str(s.difference),
+        "reconciled": s.reconciled,
+        "created_at": s.created_at.isoformat(),
+    }
+
+
+def _once_text(runs: Sequence[ChainRun], statements: Sequence[Statement]) -> str:
+    lines = []
+    for run in runs:
+        r = run.result
+        if r is None:
+            lines.append(f"{run.chain} ({run.chain_id}): failed")
+            continue
+        span = f"blocks {r.from_block if r.from_block is not None else '-'}..{r.to_block}"
+        lines.append(
+            f"{run.chain} ({run.chain_id}): {r.status}, {span} (target {r.target}), "
+            f"{r.entries_added} new entries of {r.entries_seen} seen"
+        )
+    if statements:
+        lines.extend(["", statement_table(statements)])
+    return "\n".join(lines)
