@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, Self, TextIO
 
 from aoineco_ledger.errors import InvalidEntryError, LedgerError, StoreError
 from aoineco_ledger.ledger._budgets import (
@@ -553,7 +553,7 @@ class Ledger:
         """Close the store."""
         self.store.close()
 
-    def __enter__(self) -> Ledger:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -1,0 +1,95 @@
+"""The ``aoineco-ledger`` command line (also ``python -m aoineco_ledger``).
+
+Command groups live in ``_<group>.py`` modules listed in :data:`_GROUPS`; each
+has ``register(subparsers)`` and sets a ``handler(args) -> int`` on its parsers.
+Only groups whose module exists are loaded, so a partial install still runs.
+
+Exit codes: 0 done; 1 refused or failed (a blocked spend, a store error); 2 usage
+(bad arguments, an invalid amount, category or period); 3 reconciled with a
+difference remaining. Every error is one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from aoineco_ledger.cli._common import CliError
+from aoineco_ledger.errors import InvalidEntryError, InvalidPeriodError, LedgerError
+
+__all__ = ["PROG", "build_parser", "main"]
+
+PROG = "aoineco-ledger"
+"""The program name in usage lines and error messages."""
+
+_GROUPS = (
+    "aoineco_ledger.cli._ledger",
+    "aoineco_ledger.cli._daemon",
+    "aoineco_ledger.cli._stores",
+    "aoineco_ledger.cli._configcmd",
+    "aoineco_ledger.cli._api",
+)
+
+# Mistakes in what the user typed are usage errors, whichever layer finds them.
+_USAGE_ERRORS = (InvalidEntryError, InvalidPeriodError)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The top-level parser with every available command group registered."""
+    parser = _Parser(
+        prog=PROG,
+        description="A financial ledger for AI-agent squads, with an on-chain reconciler.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _GROUPS:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit status.
+
+    Args:
+        argv: the arguments (default ``sys.argv[1:]``).
+
+    Returns:
+        0 done, 1 refused or failed, 2 usage error, 3 reconciled with a difference.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's --help (0) and usage errors (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(handler(args))
+    except CliError as exc:
+        return _fail(exc.message, exc.code)
+    except _USAGE_ERRORS as exc:
+        return _fail(str(exc), 2)
+    except LedgerError as exc:
+        return _fail(str(exc), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        return 0

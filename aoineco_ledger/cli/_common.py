@@ -1,0 +1,120 @@
+"""What every command group shares: store options, opening the ledger, printing.
+
+``--store URL`` picks a store directly; ``--config FILE`` (or ``$AOINECO_CONFIG``)
+reads ``[ledger]`` from the configuration (store, seed amount, time zone, custom
+categories); with neither, the seed's default directory is used
+(``$AOINECO_LEDGER_DIR``, else ``$OPENCLAW_WORKSPACE/ledger``, else
+``~/.openclaw/workspace/ledger``). ``--json`` prints machine-readable output with
+money as decimal strings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from aoineco_ledger.errors import InvalidAmountError
+from aoineco_ledger.ledger import AoinecoLedger, to_usd
+
+__all__ = [
+    "CliError",
+    "add_store_options",
+    "amount_arg",
+    "emit",
+    "jsonable",
+    "open_ledger",
+]
+
+
+class CliError(Exception):
+    """A command cannot do what was asked; ``main`` prints one line and exits ``code``.
+
+    Args:
+        message: the one line to print (without the program name).
+        code: the exit status (1 refused or failed, 2 usage).
+    """
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def add_store_options(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
+    """Add ``--store URL``, ``--config FILE`` and (unless told not to) ``--json``."""
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="store URL (jsonl:///DIR, sqlite:///PATH, postgresql://..., memory://) or a directory",
+    )
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration whose [ledger] to use")
+    if json_flag:
+        parser.add_argument(
+            "--json", action="store_true", help="print JSON (money as decimal strings)"
+        )
+
+
+def open_ledger(args: argparse.Namespace) -> AoinecoLedger:
+    """The ledger the command's ``--store`` / ``--config`` options name.
+
+    Raises:
+        ConfigError: the configuration is invalid.
+        StoreError: the store cannot be opened.
+    """
+    store = getattr(args, "store", None)
+    config_path = getattr(args, "config", None)
+    if config_path is None and not store and os.environ.get("AOINECO_CONFIG"):
+        config_path = os.environ["AOINECO_CONFIG"]
+    if config_path is None:
+        return AoinecoLedger(store or None)
+    from aoineco_ledger.config import load_config
+
+    config = load_config(config_path)
+    options: dict[str, Any] = {"timezone": config.ledger.timezone}
+    if config.ledger.seed_amount is not None:
+        options["seed_amount"] = config.ledger.seed_amount
+    ledger = AoinecoLedger(store or config.ledger.store or None, **options)
+    for category in config.categories:
+        ledger.add_category(category.name, category.kind)
+    return ledger
+
+
+def amount_arg(text: str) -> Decimal:
+    """argparse type for an amount: exact, finite, ``>= 0`` (else a usage error)."""
+    try:
+        value = to_usd(text)
+    except InvalidAmountError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"amount must not be negative, got {text!r}")
+    return value
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types: Decimal as its exact string, times as ISO-8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "as_dict") and not isinstance(value, type):
+        return jsonable(value.as_dict())
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def emit(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print ``data`` as JSON when ``--json`` was given, else ``text``."""
+    if getattr(args, "json", False):
+        json.dump(jsonable(data), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
