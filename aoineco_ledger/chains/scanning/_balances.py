@@ -16,6 +16,14 @@ if TYPE_CHECKING:
 __all__ = ["read_balances"]
 
 
+def _token_amount(data: bytes, token: TokenSpec, wallet: Address) -> int:
+    # No return data: no code at that block yet (a history that starts before the
+    # token was deployed). check_token has made sure there is code at the head.
+    if not data:
+        return 0
+    return decode_uint(data, what=f"{token.symbol}.balanceOf({wallet})")
+
+
 def read_balances(
     client: RpcClient,
     wallets: Sequence[Address],
@@ -57,7 +65,7 @@ def read_balances(
                 token=token.address,
                 decimals=token.decimals,
                 block_number=number,
-                amount=decode_uint(data, what=f"{token.symbol}.balanceOf({wallet})"),
+                amount=_token_amount(data, token, wallet),
             )
             for (token, wallet), data in zip(pairs, raw, strict=True)
         )

@@ -151,7 +151,7 @@ class BlockScanner:
         opening = to_addresses(opening_for)
         head = self.client.head("latest")
         check_range(self.chain, from_block, to_block, head, self.client.endpoints[0])
-        self._check_tokens(to_block)
+        self._check_tokens()
         prices = _Prices()
         blocks = self._blocks(from_block, to_block)
         by_number = {int(block["number"]): block for block in blocks}
@@ -175,11 +175,12 @@ class BlockScanner:
 
     # -- blocks and transactions ------------------------------------------
 
-    def _check_tokens(self, block: int) -> None:
+    def _check_tokens(self) -> None:
+        # At the head, not at the scanned block: a history may start before a token existed.
         if self._tokens_checked:
             return
         for token in self.tokens:
-            check_token(self.client, token, block=block)
+            check_token(self.client, token, block="latest")
         self._tokens_checked = True
 
     def _blocks(self, from_block: int, to_block: int) -> list[Any]:

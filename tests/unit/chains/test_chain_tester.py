@@ -183,3 +183,15 @@ class TestBlockScannerInProcess:
         _send(client, alice, bob, 5)
         activity = BlockScanner(client).scan(from_block=0, to_block=1, wallets=[alice])
         assert activity.sent[0].native_price.source == "missing: no ETH price source configured"
+
+    def test_history_starting_before_a_token_existed(self, client: RpcClient) -> None:
+        """A token deployed inside the range has an opening balance of 0, not an error."""
+        alice = _accounts(client)[1]
+        token = deploy(client.web3, "token", "USD Coin", "USDC", 6)
+        token.functions.mint(alice, 7).transact({"from": _accounts(client)[0]})
+        end = client.web3.eth.block_number
+        scanner = BlockScanner(client, tokens=[TokenSpec(Address(token.address), "USDC", 6)])
+        activity = scanner.scan(from_block=0, to_block=end, wallets=[alice], opening_for=[alice])
+        opening = [b.amount for b in activity.opening_balances if b.asset == "USDC"]
+        closing = [b.amount for b in activity.closing_balances if b.asset == "USDC"]
+        assert (opening, closing, [t.amount for t in activity.tokens]) == ([0], [7], [7])
