@@ -9,10 +9,12 @@ taken fails loudly in the caller, and ``port=0`` gives a free one.
 
 from __future__ import annotations
 
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -37,7 +39,7 @@ def serve(
     *,
     announce: Callable[[str], object] | None = None,
 ) -> None:
-    """Serve ``app`` with uvicorn in the foreground until SIGINT or SIGTERM.
+    """Serve ``app`` with uvicorn in the foreground (main thread) until SIGINT or SIGTERM.
 
     Args:
         app: the ASGI app.
@@ -52,7 +54,19 @@ def serve(
     if announce is not None:
         announce(_url(sock))
     config = uvicorn.Config(app, server_header=False, log_level="info", lifespan="off")
-    uvicorn.Server(config).run(sockets=[sock])
+    # Uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal
+    # to the handler it found. Finding a quiet one makes a requested stop exit 0
+    # (not "killed by SIGTERM", not a KeyboardInterrupt traceback).
+    quiet = {sig: signal.signal(sig, _stopped) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        for sig, handler in quiet.items():
+            signal.signal(sig, handler)
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """The signal already did its work: uvicorn has shut down."""
 
 
 def _url(sock: socket.socket) -> str:
