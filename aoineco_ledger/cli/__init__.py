@@ -45,14 +45,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every available command group registered."""
+def _groups_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+    """The groups to load: only the ledger group for a ledger command.
+
+    The other groups import web3, the scheduler and the web framework, which
+    costs seconds; an agent logging a cost should not wait for them.
+    """
+    from aoineco_ledger.cli._ledger import COMMANDS
+
+    if argv and argv[0] in COMMANDS:
+        return (_GROUPS[0],)
+    return _GROUPS
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The top-level parser, with the command groups ``argv`` needs registered.
+
+    Args:
+        argv: the arguments about to be parsed; None registers every group.
+    """
     parser = _Parser(
         prog=PROG,
         description="A financial ledger for AI-agent squads, with an on-chain reconciler.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _GROUPS:
+    for name in _groups_for(argv):
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name).register(subparsers)
     return parser
@@ -72,9 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 done, 1 refused or failed, 2 usage error, 3 reconciled with a difference.
     """
-    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(arguments)
     except SystemExit as exc:  # argparse's --help (0) and usage errors (2)
         return exc.code if isinstance(exc.code, int) else 2
     handler = getattr(args, "handler", None)

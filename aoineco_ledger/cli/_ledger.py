@@ -36,7 +36,10 @@ from aoineco_ledger.ledger import (
 from aoineco_ledger.ledger._codec import entry_to_dict
 from aoineco_ledger.ledger._money import format_number, format_usd
 
-__all__ = ["register"]
+__all__ = ["COMMANDS", "register"]
+
+COMMANDS = frozenset({"log", "metrics", "report", "agents", "budget", "export"})
+"""The top-level commands this group registers."""
 
 
 def register(subparsers: Any) -> None:
