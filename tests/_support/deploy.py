@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import json
 import re
+import signal
+import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 __all__ = [
+    "BLUE",
     "CONTAINERFILE",
     "DEPLOY",
     "EXAMPLE_CONFIG",
+    "ORACLE",
+    "OUTSIDER",
     "REPO",
     "UNIT_FILE",
+    "Daemon",
     "Instruction",
+    "StartDaemon",
     "read_containerfile",
     "read_unit",
+    "squad_config",
     "venv_command",
 ]
 
@@ -92,3 +105,107 @@ def read_containerfile(text: str) -> list[Instruction]:
     if pending:
         raise ValueError("the Containerfile ends inside a continuation")
     return instructions
+
+
+ORACLE = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's first account
+BLUE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # anvil's second account
+OUTSIDER = "0x000000000000000000000000000000000000dEaD"
+
+
+def squad_config(
+    where: Path, rpc_urls: Sequence[str], *, extra: str = "", log_level: str = "info"
+) -> Path:
+    """A config file for a two-agent squad on anvil, its ledger in ``where``."""
+    urls = ", ".join(f'"{u}"' for u in rpc_urls)
+    path = where / "config.toml"
+    path.write_text(
+        f"""
+[ledger]
+store = "jsonl://{where / "ledger"}"
+
+[[chains]]
+name = "anvil"
+rpc_urls = [{urls}]
+poll_seconds = 0.5
+price_usd = "3000"
+
+[[agents]]
+name = "oracle"
+wallets = ["{ORACLE}"]
+
+[[agents]]
+name = "blue-sound"
+wallets = ["{BLUE}"]
+revenue_category = "Revenue/Music"
+
+[log]
+level = "{log_level}"
+format = "auto"
+{extra}
+""",
+        "utf-8",
+    )
+    return path
+
+
+class Daemon:
+    """A running ``aoineco-ledger daemon`` whose stderr lines are collected as they come."""
+
+    def __init__(self, config: Path, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [str(venv_command()), "daemon", "--config", str(config)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.stdout = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 60) -> str:
+        """The first stderr line matching ``predicate`` (fails after ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while time.monotonic() < deadline:
+            for line in self.lines[seen:]:
+                if predicate(line):
+                    return line
+            seen = len(self.lines)
+            if self.process.poll() is not None and seen == len(self.lines):
+                break
+            time.sleep(0.05)
+        pytest.fail(f"no matching line in {timeout}s; output so far:\n{''.join(self.lines)}")
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM, then wait for the exit code (and the rest of the output)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=timeout)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+        self._reader.join(10)
+        assert self.process.stdout is not None and self.process.stderr is not None
+        if not self.process.stdout.closed:
+            self.stdout = self.process.stdout.read()
+            self.process.stdout.close()
+        self.process.stderr.close()
+        return code
+
+    @property
+    def output(self) -> str:
+        """Everything the process wrote (stderr lines, then stdout)."""
+        return "".join(self.lines) + self.stdout
+
+
+StartDaemon = Callable[..., Daemon]
+"""``start_daemon(config, **env)``: the fixture in ``tests/integration/deploy``."""
