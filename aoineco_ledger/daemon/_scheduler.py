@@ -23,12 +23,14 @@ from apscheduler.events import (
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     EVENT_JOB_SUBMITTED,
+    EVENT_SCHEDULER_STARTED,
     JobEvent,
     JobSubmissionEvent,
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from aoineco_ledger.daemon._sdnotify import notify, watchdog_interval
 from aoineco_ledger.daemon._service import Service
 
 __all__ = ["RunCounters", "Scheduler", "job_defaults"]
@@ -75,7 +77,10 @@ class Scheduler:
         self._clock = clock or (lambda: datetime.now(UTC))
         slowest = max(service.poll_seconds.values(), default=30.0)
         self._scheduler = BlockingScheduler(
-            executors={"default": ThreadPoolExecutor(max(1, len(service.cycles)))},
+            executors={
+                "default": ThreadPoolExecutor(max(1, len(service.cycles))),
+                "watchdog": ThreadPoolExecutor(1),  # pings even while every cycle is busy
+            },
             job_defaults=job_defaults(slowest),
             timezone=UTC,
         )
@@ -86,6 +91,8 @@ class Scheduler:
             self._on_event,
             EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_SUBMITTED | EVENT_JOB_ERROR,
         )
+        # systemd (Type=notify): ready once every chain's job is in the job store.
+        self._scheduler.add_listener(lambda _: notify("READY=1"), EVENT_SCHEDULER_STARTED)
 
     def _add_jobs(self) -> None:
         now = self._clock()
@@ -100,8 +107,21 @@ class Scheduler:
                 id=f"chain:{chain_id}",
                 name=f"reconcile {cycle.squad.chain}",
             )
+        interval = watchdog_interval()  # systemd's WatchdogSec=: ping at half of it
+        if interval is not None:
+            self._scheduler.add_job(
+                notify,
+                "interval",
+                args=("WATCHDOG=1",),
+                seconds=interval / 2,
+                next_run_time=now,
+                id="watchdog",
+                executor="watchdog",
+            )
 
     def _on_event(self, event: JobEvent) -> None:
+        if event.job_id == "watchdog":
+            return
         chain = event.job_id.removeprefix("chain:")
         if event.code == EVENT_JOB_MISSED:
             self.counters.missed += 1
@@ -150,6 +170,7 @@ class Scheduler:
             if self._stopper is not None:
                 return
             self.service.stop()
+            notify("STOPPING=1")
             if self._scheduler.running:
                 self._scheduler.pause()  # no new runs; the main loop waits for shutdown
             self._stopper = threading.Thread(
