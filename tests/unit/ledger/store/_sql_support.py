@@ -71,3 +71,41 @@ def statement(**fields: Any) -> Statement:
     }
     values.update(fields)
     return Statement(**values)
+
+
+def spend_within(url: str, attempts: int, limit: str, start: Any, results: Any) -> None:
+    """Child process: wait for ``start``, then try ``attempts`` $1 spends within ``limit``.
+
+    Each spend's precheck reads the expense total inside the append's transaction
+    and refuses past ``limit``; the ids written go on ``results``.
+    """
+    from aoineco_ledger.errors import BudgetExceeded
+    from aoineco_ledger.ledger.store.base import EntryFilter, StoreReader
+    from aoineco_ledger.ledger.store.sql import SqlStore
+
+    def precheck(reader: StoreReader) -> None:
+        spent = sum(
+            (
+                t
+                for (d, _, _), (t, _) in reader.totals(EntryFilter()).groups.items()
+                if d == "expense"
+            ),
+            Decimal(0),
+        )
+        if spent + 1 > Decimal(limit):
+            raise BudgetExceeded(f"{spent} + 1 > {limit}")
+
+    store = SqlStore.from_url(url)
+    won: list[str] = []
+    start.wait()
+    try:
+        for i in range(attempts):
+            spend = entry(ts=i)
+            try:
+                store.append([spend], precheck=precheck)
+            except BudgetExceeded:
+                continue
+            won.append(spend.id)
+    finally:
+        store.close()
+    results.put(won)
