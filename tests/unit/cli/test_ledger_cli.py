@@ -6,8 +6,10 @@ import csv
 import io
 import json
 import os
+import runpy
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -355,6 +357,18 @@ class TestOptions:
         assert run(capsys, "--help")[0] == 0
 
 
+class TestModuleEntry:
+    def test_runpy_main(
+        self, capsys: pytest.CaptureFixture[str], store: str, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """``python -m aoineco_ledger`` exits with main's status."""
+        monkeypatch.setattr(sys, "argv", ["aoineco_ledger", "report", "--store", store])
+        with pytest.raises(SystemExit) as exited:
+            runpy.run_module("aoineco_ledger", run_name="__main__")
+        assert exited.value.code == 0
+        assert capsys.readouterr().out.startswith("Period: all")
+
+
 @pytest.mark.integration
 class TestSubprocess:
     def test_python_dash_m(self, tmp_path: Path) -> None:
@@ -403,3 +417,28 @@ class TestSubprocess:
         )
         assert done.returncode == 1
         assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+    def test_processes_racing_for_the_last_dollar(self, tmp_path: Path) -> None:
+        """Four processes each try to spend 0.60 of a 1.00 budget: exactly one succeeds."""
+        env = {**os.environ, "AOINECO_LEDGER_DIR": str(tmp_path / "l")}
+        env.pop("AOINECO_CONFIG", None)
+        base = [sys.executable, "-m", "aoineco_ledger"]
+        subprocess.run(
+            [*base, "budget", "set", "--limit", "1.00", "--period", "total"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        racers = [
+            subprocess.Popen(
+                [*base, "log", "expense", "0.60", "--agent", f"a{i}"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(4)
+        ]
+        codes = sorted(p.wait(timeout=60) for p in racers)
+        assert codes == [0, 1, 1, 1]
+        assert AoinecoLedger(tmp_path / "l").get_summary()["total_expenses"] == Decimal("0.60")
