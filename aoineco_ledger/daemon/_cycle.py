@@ -10,7 +10,7 @@ by one replica at a time, under the store lease ``chain:{chain_id}``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -215,7 +215,9 @@ class ChainCycle:
         )
         advanced = _checkpoint(activity, self.squad, now, checkpoint)
         result = self.ledger.record_observed(entries, checkpoint=advanced, statements=statements)
-        _log_chunk(self.squad, activity, statements, seen=len(entries), added=result.added)
+        _log_chunk(
+            self.squad, activity, statements, previous, seen=len(entries), added=result.added
+        )
         return advanced, tuple(statements), len(entries), result.added
 
     def _result(
@@ -261,10 +263,19 @@ def _checkpoint(
 
 
 def _log_chunk(
-    squad: Squad, activity: Activity, statements: Sequence[Statement], *, seen: int, added: int
+    squad: Squad,
+    activity: Activity,
+    statements: Sequence[Statement],
+    previous: Mapping[tuple[str, str], Statement],
+    *,
+    seen: int,
+    added: int,
 ) -> None:
+    """A warning when a wallet's difference appears or changes (counted every cycle anyway)."""
     for statement in statements:
-        if not statement.reconciled:
+        prior = previous.get(statement_key(statement.wallet, statement.asset))
+        known = prior is not None and prior.difference == statement.difference
+        if not statement.reconciled and not known:
             log.warning(
                 "balance_difference",
                 chain=squad.chain,

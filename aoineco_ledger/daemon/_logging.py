@@ -43,6 +43,11 @@ class SecretScrubber:
             event_dict[key] = self._scrub(value)
         return event_dict
 
+    def text(self, value: str) -> str:
+        """``value`` with every known secret masked."""
+        scrubbed: str = self._scrub(value)
+        return scrubbed
+
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
             for secret, masked in self._pairs:

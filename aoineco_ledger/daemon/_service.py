@@ -32,6 +32,7 @@ from aoineco_ledger.chains import (
 from aoineco_ledger.chains._prices import PriceSource
 from aoineco_ledger.config import AppConfig, ChainConfig, TokenConfig
 from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult
+from aoineco_ledger.daemon._logging import SecretScrubber, secrets_of
 from aoineco_ledger.daemon._squad import Squad
 from aoineco_ledger.errors import LedgerError
 from aoineco_ledger.ledger import Alert, Ledger
@@ -85,6 +86,7 @@ class Service:
         ledger: the ledger all chains write to.
         cycles: one cycle per chain, in configuration order.
         poll_seconds: seconds between cycles, per chain id.
+        scrub: masks secrets in error texts (see :class:`SecretScrubber`).
     """
 
     def __init__(
@@ -93,11 +95,13 @@ class Service:
         ledger: Ledger,
         cycles: Sequence[ChainCycle],
         poll_seconds: Mapping[int, float],
+        scrub: Callable[[str], str] = str,
     ) -> None:
         self.ledger = ledger
         self.cycles = tuple(cycles)
         self.poll_seconds = dict(poll_seconds)
         self.stopping = threading.Event()
+        self._scrub = scrub
 
     def run_chain(self, cycle: ChainCycle, *, log_errors: bool = True) -> ChainRun:
         """One cycle of one chain; a failure is logged and returned, never raised.
@@ -112,14 +116,14 @@ class Service:
         try:
             result = cycle.run(should_stop=self.stopping.is_set)
         except LedgerError as exc:
+            error = self._scrub(str(exc))
             if log_errors:
-                log.error(
-                    "cycle_failed", chain=squad.chain, error=str(exc), kind=type(exc).__name__
-                )
-            return ChainRun(squad.chain_id, squad.chain, error=str(exc))
+                log.error("cycle_failed", chain=squad.chain, error=error, kind=type(exc).__name__)
+            return ChainRun(squad.chain_id, squad.chain, error=error)
         except Exception as exc:  # the job boundary: anything else is a bug, logged in full
             log.exception("cycle_crashed", chain=squad.chain)
-            return ChainRun(squad.chain_id, squad.chain, error=f"{type(exc).__name__}: {exc}")
+            error = self._scrub(f"{type(exc).__name__}: {exc}")
+            return ChainRun(squad.chain_id, squad.chain, error=error)
         _log_result(result)
         return ChainRun(squad.chain_id, squad.chain, result=result)
 
@@ -195,7 +199,8 @@ def build(
             )
         )
     polls = {chain.chain_id: chain.poll_seconds for chain in config.chains}
-    return Service(ledger=ledger, cycles=cycles, poll_seconds=polls)
+    scrub = SecretScrubber(secrets_of(config)).text
+    return Service(ledger=ledger, cycles=cycles, poll_seconds=polls, scrub=scrub)
 
 
 def open_ledger(config: AppConfig) -> Ledger:

@@ -7,6 +7,12 @@ cycle is about to commit (their wallet, counterparty, asset amount and ref
 kind), not from the raw scan, so a statement proves the ledger itself: an entry
 missing or wrong shows up as a difference. ETH a contract forwarded without a
 trace is invisible to a block scan, so there the difference is exactly that.
+
+Statements chain like balance assertions: a wallet's first statement opens at
+its on-chain balance at ``start_block``; every later one opens at the previous
+statement's *expected* closing (what the ledger says the wallet holds). So an
+unexplained amount is never forgotten after one cycle: it stays the difference
+of every later statement until an entry explains it.
 """
 
 from __future__ import annotations
@@ -93,7 +99,8 @@ def build_statements(
         activity: the scan; its ``closing_balances`` are the on-chain truth.
         squad: the squad on that chain.
         entries: the entries classified from ``activity`` (all of them, new or not).
-        previous: the latest statement per :func:`statement_key`, for openings.
+        previous: the latest statement per :func:`statement_key`; its expected
+            closing is the next opening.
         now: the statements' ``created_at``.
 
     Returns:
@@ -132,7 +139,7 @@ def _opening(
         return openings[key].amount
     prior = previous.get(key)
     if prior is not None and prior.to_block == from_block:
-        return prior.onchain_closing
+        return prior.expected_closing
     raise ValueError(f"no opening balance of {key[1]} for {key[0]} at block {from_block}")
 
 

@@ -121,7 +121,7 @@ class TestOpenings:
         return {statement_key(ORACLE, "ETH"): statement}
 
     def test_opening_is_previous_closing(self) -> None:
-        """The next statement opens where the previous one closed on chain."""
+        """The next statement opens at the previous one's expected closing."""
         previous = self._previous(to_block=10, closing=3 * ETH)
         found = activity(
             from_block=10, to_block=20, closing_balances=[balance(ORACLE, 3 * ETH, block=20)]
@@ -132,6 +132,37 @@ class TestOpenings:
             10,
             True,
         )
+
+    def test_difference_carries_forward(self) -> None:
+        """An unexplained amount stays the difference of later statements (never forgotten)."""
+        first = activity(
+            opening_balances=[balance(ORACLE, 0, block=0)],
+            closing_balances=[balance(ORACLE, 123, block=10)],
+        )
+        previous = {statement_key(ORACLE, "ETH"): _statements(first)[(ORACLE, "ETH")]}
+        later = activity(
+            from_block=10,
+            to_block=20,
+            received=[received(value=ETH, block=15)],
+            closing_balances=[balance(ORACLE, ETH + 123, block=20)],
+        )
+        statement = _statements(later, previous)[(ORACLE, "ETH")]
+        assert (statement.opening, statement.inflow, statement.difference) == (0, ETH, 123)
+
+    def test_explained_difference_reconciles_again(self) -> None:
+        """When a later entry explains the amount, the wallet reconciles again."""
+        first = activity(
+            opening_balances=[balance(ORACLE, 0, block=0)],
+            closing_balances=[balance(ORACLE, 123, block=10)],
+        )
+        previous = {statement_key(ORACLE, "ETH"): _statements(first)[(ORACLE, "ETH")]}
+        later = activity(
+            from_block=10,
+            to_block=20,
+            internal=[internal(value=123, block=12)],
+            closing_balances=[balance(ORACLE, 123, block=20)],
+        )
+        assert _statements(later, previous)[(ORACLE, "ETH")].reconciled
 
     def test_gap_needs_an_opening(self) -> None:
         """A previous statement that does not end at from_block is no opening."""
