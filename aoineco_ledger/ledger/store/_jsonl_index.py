@@ -21,16 +21,17 @@ not fit (more than 18 digits, or finer than 1e-36) is kept aside as a ``Decimal`
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal
 
 from aoineco_ledger.ledger.store.base import TotalKey, Totals
 
-__all__ = ["EntryIndex", "KeyFilter", "to_us"]
+__all__ = ["EntryIndex", "KeyFilter", "ref_hash", "to_us"]
 
 _CTX = Context(prec=400)
 _SCALE = 36
@@ -44,6 +45,13 @@ _ZERO = Decimal(0)
 
 KeyFilter = frozenset[int] | None
 """Interned key ids a query accepts; ``None`` accepts all."""
+
+
+def ref_hash(ref: str) -> int:
+    """A 64-bit hash of an idempotency key, the same in every process (unlike ``hash``)."""
+    return int.from_bytes(
+        hashlib.blake2b(ref.encode(), digest_size=8).digest(), "little", signed=True
+    )
 
 
 def to_us(ts: datetime) -> int:
@@ -112,6 +120,8 @@ class EntryIndex:
         self._order_ts = array("q")
         self._all: list[_Acc] = []
         self._levels: list[dict[int, dict[int, _Acc]]] = [{}]
+        self._pending: Callable[[], dict[int, dict[int, _Acc]]] | None = None
+        self._late: list[int] = []
         self._bulk = False
         self._unsorted = False
 
@@ -182,7 +192,35 @@ class EntryIndex:
             self._order.insert(at, row)
             self._order_ts.insert(at, ts_us)
 
-    def _roll(self, row: int, kid: int, ts_us: int) -> None:
+    def defer_hours(self, build: Callable[[], dict[int, dict[int, _Acc]]]) -> None:
+        """Let ``build()`` supply the hourly rollups when a time window first needs them.
+
+        Rows added meanwhile are remembered and rolled in then. This is what
+        makes opening from a snapshot cheap for callers that never ask for a window.
+        """
+        self._pending, self._late, self._levels = build, [], [{}]
+
+    def hours(self) -> dict[int, dict[int, _Acc]]:
+        """The hourly rollups (the finest level), built now if they were deferred."""
+        if self._pending is not None:
+            build, self._pending = self._pending, None
+            late: Iterable[int]
+            try:
+                self._levels = [build()]
+                late = self._late
+            except (ValueError, TypeError, KeyError):  # a damaged cache: roll every row again
+                self._levels, late = [{}], range(len(self.ts))
+            for row in late:
+                self._roll(row, self.key[row], self.ts[row], totals=False)
+            self._late = []
+        return self._levels[0]
+
+    def _roll(self, row: int, kid: int, ts_us: int, *, totals: bool = True) -> None:
+        if totals:
+            self._add_row(self._all[kid], row)
+        if self._pending is not None:
+            self._late.append(row)
+            return
         bucket = ts_us // _HOUR
         for level, buckets in enumerate(self._levels):
             if level:
@@ -194,7 +232,6 @@ class EntryIndex:
             if acc is None:
                 acc = per_key[kid] = _Acc()
             self._add_row(acc, row)
-        self._add_row(self._all[kid], row)
 
     def _add_row(self, acc: _Acc, row: int) -> None:
         exp = self.exp[row]
@@ -364,6 +401,7 @@ class EntryIndex:
                     target.exp = acc.exp
 
     def _level(self, level: int) -> dict[int, dict[int, _Acc]]:
+        self.hours()
         while len(self._levels) <= level:
             ratio = _RATIOS[len(self._levels) - 1]
             coarser: dict[int, dict[int, _Acc]] = {}
@@ -377,7 +415,7 @@ class EntryIndex:
     def ref_row(self, ref: str) -> int | None:
         """The candidate row for ``ref``; verify it against the file (hashes may collide)."""
         row = self.collided.get(ref)
-        return self.refs.get(hash(ref)) if row is None else row
+        return self.refs.get(ref_hash(ref)) if row is None else row
 
 
 class _Bulk:

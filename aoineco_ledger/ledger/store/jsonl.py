@@ -14,6 +14,8 @@
 ``marks.jsonl``            keys given to ``mark_once`` (alerts sent), a JSON string a line
 ``leases.json``            reconciler leases: ``{name: {"holder", "expires_at"}}``
 ``ledger.lock``            the writer lock (``flock``); never holds data
+``index.snapshot``         a cache of the in-memory index (see ``_jsonl_snapshot``);
+                           deleting it only makes the next open slower
 ``*.corrupt``              torn tails set aside on open, appended, never read back
 =========================  ==========================================================
 
@@ -56,7 +58,7 @@ from aoineco_ledger.ledger._codec import (
 )
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store._jsonl_files import FileLock, LogFile, write_json_atomic
-from aoineco_ledger.ledger.store._jsonl_index import EntryIndex, to_us
+from aoineco_ledger.ledger.store._jsonl_index import EntryIndex, ref_hash, to_us
 from aoineco_ledger.ledger.store._jsonl_side import (
     MarksLog,
     ReconcilerLog,
@@ -65,6 +67,7 @@ from aoineco_ledger.ledger.store._jsonl_side import (
     load_settings,
     take_lease,
 )
+from aoineco_ledger.ledger.store._jsonl_snapshot import load_snapshot, save_snapshot
 from aoineco_ledger.ledger.store.base import (
     AppendResult,
     Checkpoint,
@@ -100,6 +103,9 @@ class JsonlStore:
     Args:
         directory: the ledger directory; created if missing.
         clock: returns the current aware UTC time; used for leases.
+        snapshot_every: keep ``index.snapshot``, a cache of the index saved on open
+            and on close once this many entries are new to it, so that the next
+            open reads only the lines appended since; ``None``: no snapshot.
 
     Raises:
         StoreError: the directory or its files cannot be opened.
@@ -108,7 +114,11 @@ class JsonlStore:
     url: str
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        clock: Callable[[], datetime] | None = None,
+        snapshot_every: int | None = 50_000,
     ) -> None:
         self.directory = Path(directory).expanduser()
         try:
@@ -125,8 +135,13 @@ class JsonlStore:
         self._index = EntryIndex()
         self._problems: list[Problem] = []
         self._failed: str | None = None
+        self._snapshot_every = snapshot_every
+        self._snapshot_rows = 0
+        if snapshot_every is not None:
+            self._load_snapshot()
         with self._lock.hold():
             self._refresh_locked()
+        self._save_snapshot()
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> JsonlStore:
@@ -140,6 +155,27 @@ class JsonlStore:
         return cls(url[len("jsonl://") :], **kwargs)
 
     # -- keeping up with the files -------------------------------------------
+
+    def _load_snapshot(self) -> None:
+        found = load_snapshot(self.directory, fd=self._tx.fd, size=os.fstat(self._tx.fd).st_size)
+        if found is not None:
+            self._index, self._tx.offset, self._tx.lines, self._problems = found
+            self._snapshot_rows = len(self._index)
+
+    def _save_snapshot(self) -> None:
+        with self._mutex:
+            every = self._snapshot_every
+            if every is None or len(self._index) - self._snapshot_rows < max(every, 1):
+                return
+            save_snapshot(
+                self.directory,
+                self._index,
+                fd=self._tx.fd,
+                covered=self._tx.offset,
+                lines=self._tx.lines,
+                problems=[p for p in self._problems if p.source.startswith(TRANSACTIONS)],
+            )
+            self._snapshot_rows = len(self._index)
 
     def _refresh(self) -> None:
         with self._mutex:
@@ -224,7 +260,7 @@ class JsonlStore:
 
     def _note_ref(self, ref: str, row: int) -> None:
         index = self._index
-        first = index.refs.setdefault(hash(ref), row)
+        first = index.refs.setdefault(ref_hash(ref), row)
         if first != row and ref not in index.collided and self._read(first).ref != ref:
             index.collided[ref] = row
 
@@ -513,8 +549,11 @@ class JsonlStore:
             yield
 
     def close(self) -> None:
-        """Close the files and the lock."""
+        """Save the index snapshot if it is well behind, then close the files and the lock."""
         with self._mutex:
+            if self._tx.fd < 0:
+                return
+            self._save_snapshot()
             for log in (self._tx, self._rec.log, self._marks.log):
                 log.close()
             self._lock.close()

@@ -344,3 +344,47 @@ class TestUrl:
         """A URL that is not jsonl:// is a StoreError."""
         with pytest.raises(StoreError, match="jsonl"):
             JsonlStore.from_url("sqlite:///x.db")
+
+
+class TestSnapshot:
+    def test_reopen_from_snapshot_gives_the_same_answers(self, ledger_dir: Path) -> None:
+        """A store opened from index.snapshot answers totals, windows and refs as before."""
+        entries = [
+            _entry(ts=T0 + timedelta(minutes=37 * i), amount=Decimal(i) / 8, ref=f"r{i}")
+            for i in range(200)
+        ]
+        window = EntryFilter(since=T0 + timedelta(hours=13, minutes=5))
+        with JsonlStore(ledger_dir, snapshot_every=1) as store:
+            store.append(entries)
+            before = (store.totals(), store.totals(window), list(store.query(limit=5)))
+        assert (ledger_dir / "index.snapshot").exists()
+        with JsonlStore(ledger_dir, snapshot_every=1) as again:
+            assert (again.totals(), again.totals(window), list(again.query(limit=5))) == before
+            assert again.get_by_ref("r7") == entries[7]
+
+    def test_lines_after_the_snapshot_are_read(self, ledger_dir: Path) -> None:
+        """Entries appended after the snapshot was saved are indexed on open, windows too."""
+        with JsonlStore(ledger_dir, snapshot_every=1) as store:
+            store.append([_entry()])
+        with JsonlStore(ledger_dir, snapshot_every=None) as other:
+            other.append([_entry(ts=T0 + timedelta(hours=2), ref="late")])
+        with JsonlStore(ledger_dir, snapshot_every=1) as again:
+            late = again.totals(EntryFilter(since=T0 + timedelta(hours=1)))
+            assert (again.count(), late.count, again.get_by_ref("late") is not None) == (2, 1, True)
+
+    def test_snapshot_of_another_file_is_ignored(self, ledger_dir: Path) -> None:
+        """A snapshot that no longer matches transactions.jsonl is not used."""
+        with JsonlStore(ledger_dir, snapshot_every=1) as store:
+            store.append([_entry(amount=Decimal(5))])
+        (ledger_dir / "transactions.jsonl").write_text(SEED_V1, encoding="utf-8")
+        with JsonlStore(ledger_dir, snapshot_every=1) as again:
+            assert again.count() == 3
+
+    def test_damaged_snapshot_is_ignored(self, ledger_dir: Path) -> None:
+        """A truncated snapshot file makes the store rebuild its index from the JSONL."""
+        with JsonlStore(ledger_dir, snapshot_every=1) as store:
+            store.append([_entry(), _entry()])
+        snap = ledger_dir / "index.snapshot"
+        snap.write_bytes(snap.read_bytes()[:-5])
+        with JsonlStore(ledger_dir, snapshot_every=1) as again:
+            assert again.count() == 2
