@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from aoineco_ledger.daemon._classify import GAS_CATEGORY, classify
 from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult, plan_range
-from aoineco_ledger.daemon._logging import SecretScrubber, configure_logging, secrets_of
+from aoineco_ledger.daemon._logging import (
+    SecretScrubber,
+    configure_logging,
+    reset_logging,
+    secrets_of,
+)
 from aoineco_ledger.daemon._refs import REF_KINDS, RefParts, internal_ref, parse_ref, tx_ref
 from aoineco_ledger.daemon._report import agent_table, statement_table, units
 from aoineco_ledger.daemon._scheduler import RunCounters, Scheduler, job_defaults
@@ -59,6 +64,7 @@ __all__ = [
     "open_ledger",
     "parse_ref",
     "plan_range",
+    "reset_logging",
     "secrets_of",
     "statement_key",
     "statement_table",

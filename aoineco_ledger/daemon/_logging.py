@@ -18,7 +18,7 @@ from structlog.typing import Processor
 
 from aoineco_ledger.config import AppConfig, mask_url
 
-__all__ = ["SecretScrubber", "configure_logging", "secrets_of"]
+__all__ = ["SecretScrubber", "configure_logging", "reset_logging", "secrets_of"]
 
 _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING}
 
@@ -144,3 +144,12 @@ def _route_stdlib(out: TextIO, level: int, shared: list[Processor], tail: list[P
     root.setLevel(level)
     # APScheduler's misses and skips are counted and logged by our listeners: errors only.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
+
+
+def reset_logging() -> None:
+    """Undo :func:`configure_logging` (structlog defaults, our stdlib handler removed)."""
+    structlog.reset_defaults()
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _Handler)]:
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
