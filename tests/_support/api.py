@@ -32,7 +32,8 @@ NOW = datetime(2026, 2, 13, 12, 0, tzinfo=UTC)
 WALLET = "0x00000000000000000000000000000000000000A1"
 WALLET_B = "0x00000000000000000000000000000000000000b2"
 
-BACKENDS = ("memory", "jsonl", "sqlite")
+BACKENDS = ("memory", "jsonl", "sqlite", "postgresql")
+"""Every store the API is tested over (PostgreSQL skips without a server, as CI forbids)."""
 
 
 def fixed_clock() -> datetime:
@@ -42,6 +43,10 @@ def fixed_clock() -> datetime:
 
 def open_ledger(kind: str, where: Path) -> Ledger:
     """A fresh ledger of one backend kind under ``where``."""
+    if kind == "postgresql":
+        from tests._support.postgres import url_for_directory
+
+        return Ledger.open(url_for_directory(where), clock=fixed_clock)
     urls = {
         "memory": "memory://",
         "jsonl": f"jsonl://{where / 'ledger'}",

@@ -17,7 +17,11 @@ from aoineco_ledger.ledger import Ledger
 from tests._support.api import BACKENDS, Served, open_ledger, populate
 
 
-@pytest.fixture(name="served", scope="module", params=BACKENDS)
+def _backend(kind: str) -> object:
+    return pytest.param(kind, marks=pytest.mark.postgres) if kind == "postgresql" else kind
+
+
+@pytest.fixture(name="served", scope="module", params=[_backend(k) for k in BACKENDS])
 def _served(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
