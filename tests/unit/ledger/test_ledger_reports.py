@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from fractions import Fraction
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aoineco_ledger.ledger import Ledger
-from aoineco_ledger.testing import FrozenClock
+from aoineco_ledger.testing import FrozenClock, InMemoryStore
 
 
 def populate(ledger: Ledger, clock: FrozenClock) -> None:
@@ -103,3 +107,16 @@ class TestCategoryCosts:
             "agents": {"oracle": Decimal("0.40"), "ceo": Decimal("0.25")},
         }
         assert costs["Other"].agents == {"unattributed": Decimal("0.05")}
+
+
+class TestExactTotals:
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.decimals(min_value=0, max_value=1000, places=8), min_size=1, max_size=60))
+    def test_summary_is_the_exact_sum(self, amounts: list[Decimal]) -> None:
+        """However many amounts are recorded, the summary is their exact sum."""
+        ledger = Ledger(InMemoryStore(), clock=FrozenClock())
+        for amount in amounts:
+            ledger.expense(amount, category="Tools")
+        exact = Fraction(sum(int(a.scaleb(8)) for a in amounts), 10**8)
+        assert Fraction(ledger.summary().total_expenses) == exact
+        assert Fraction(ledger.bootstrap_metrics().total_expenses) == exact
