@@ -150,3 +150,19 @@ class TestMetrics:
         """The exposition is Prometheus text format 0.0.4."""
         content_type = client.get("/metrics").headers["content-type"]
         assert content_type.startswith("text/plain; version=0.0.4")
+
+
+class TestFreshness:
+    @pytest.mark.parametrize("kind", ["jsonl", "sqlite"])
+    def test_sees_what_another_writer_appends(self, tmp_path: Path, kind: str) -> None:
+        """An entry another ledger (process) appends shows in the next answer."""
+        reader, writer = open_ledger(kind, tmp_path), open_ledger(kind, tmp_path)
+        with start_in_thread(make_app(reader), "127.0.0.1", 0) as handle:
+            before = httpx.get(f"{handle.url}/v1/metrics/bootstrap").json()["entry_count"]
+            writer.expense("0.25", category="Tools", agent="nova")
+            after = httpx.get(f"{handle.url}/v1/metrics/bootstrap").json()["entry_count"]
+            scrape = httpx.get(f"{handle.url}/metrics").text
+        writer.close()
+        reader.close()
+        assert (before, after) == (0, 1)
+        assert 'aoineco_ledger_spend_usd{agent="nova",category="Tools"} 0.25' in scrape
