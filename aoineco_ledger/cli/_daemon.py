@@ -10,23 +10,35 @@ asset. ``demo`` runs the whole thing on an in-process chain.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import structlog
 
 from aoineco_ledger.cli._common import CliError, add_store_options, emit, open_ledger
 from aoineco_ledger.config import AppConfig, load_config
 from aoineco_ledger.daemon import (
     ChainRun,
     Scheduler,
+    Service,
     build,
     configure_logging,
     secrets_of,
     statement_table,
 )
+from aoineco_ledger.daemon import open_ledger as open_ledger_for
+from aoineco_ledger.errors import LedgerError
 from aoineco_ledger.ledger.store.base import Statement
 
+if TYPE_CHECKING:
+    from aoineco_ledger.api import ServerHandle
+
 __all__ = ["register"]
+
+log = structlog.get_logger("aoineco_ledger.cli")
 
 EXIT_DIFFERENCE = 3
 
@@ -78,9 +90,52 @@ def run_daemon(args: argparse.Namespace) -> int:
         ConfigError: the configuration is invalid.
         StoreError: the store cannot be opened.
     """
+    early = _early_stop()  # a SIGTERM while starting up still means a clean exit 0
     config = _config(args)
     configure_logging(level=config.log.level, fmt=config.log.format, secrets=secrets_of(config))
-    return Scheduler(build(config)).run()
+    service = build(config)
+    try:
+        service.verify_chains()
+    except LedgerError:
+        service.close()
+        raise
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: service.stop())
+    if early.is_set():
+        service.stop()
+    api = _start_api(config, service) if config.api.enabled else None
+    try:
+        return Scheduler(service).run()
+    finally:
+        if api is not None:
+            api.stop()
+
+
+def _early_stop() -> threading.Event:
+    """Until the scheduler installs its own handlers, SIGTERM/SIGINT only set this event."""
+    requested = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: requested.set())
+    return requested
+
+
+def _start_api(config: AppConfig, service: Service) -> ServerHandle:
+    """Serve the read-only API from a thread, over its own ledger handle, with chain health.
+
+    Raises:
+        CliError: the address cannot be bound.
+    """
+    from aoineco_ledger.api import make_app, start_in_thread
+
+    token = config.api.token.get_secret_value() if config.api.token is not None else None
+    app = make_app(open_ledger_for(config), token=token, chains_status=service.chains_status)
+    try:
+        handle = start_in_thread(app, config.api.host, config.api.port)
+    except OSError as exc:
+        service.close()
+        raise CliError(f"api: cannot listen on {config.api.host}:{config.api.port}: {exc}") from exc
+    log.info("api_started", url=handle.url)
+    return handle
 
 
 def run_reconcile(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import structlog
 from structlog.typing import Processor
@@ -31,7 +32,8 @@ class SecretScrubber:
     """
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._pairs = sorted(((s, _masked(s)) for s in set(secrets) if s), key=lambda p: -len(p[0]))
+        pairs = {pair for s in set(secrets) if s for pair in _pairs_of(s)}
+        self._pairs = sorted(pairs, key=lambda p: -len(p[0]))
 
     def __call__(
         self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
@@ -56,6 +58,16 @@ class SecretScrubber:
         if isinstance(value, list | tuple):
             return type(value)(self._scrub(v) for v in value)
         return value
+
+
+def _pairs_of(secret: str) -> list[tuple[str, str]]:
+    """A secret and its mask; for a URL also its path and query alone, as urllib3 logs them."""
+    pairs = [(secret, _masked(secret))]
+    parts = urlsplit(secret)
+    tail = parts.path + (f"?{parts.query}" if parts.query else "")
+    if parts.netloc and tail not in ("", "/"):
+        pairs.append((tail, "/***"))
+    return pairs
 
 
 def _masked(secret: str) -> str:
@@ -123,6 +135,14 @@ class _NotAlerts(logging.Filter):
         return not hasattr(record, "alert")
 
 
+def _drop_color_message(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn adds a terminal-coloured copy of its message as an extra; one copy is enough."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]
     """Our root handler (so configuring twice replaces it instead of adding another)."""
 
@@ -132,7 +152,7 @@ def _route_stdlib(out: TextIO, level: int, shared: list[Processor], tail: list[P
     handler = _Handler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
         )
     )

@@ -148,6 +148,9 @@ class Scheduler:
         if install_signals:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
+        if self.service.stopping.is_set():  # asked to stop while starting up
+            self.service.close()
+            return 0
         chains = [c.squad.chain for c in self.service.cycles]
         log.info("daemon_started", chains=chains, store=self.service.ledger.url)
         self._scheduler.start()

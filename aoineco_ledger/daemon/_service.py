@@ -12,10 +12,12 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
@@ -32,9 +34,10 @@ from aoineco_ledger.chains import (
 from aoineco_ledger.chains._prices import PriceSource
 from aoineco_ledger.config import AppConfig, ChainConfig, TokenConfig
 from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult
+from aoineco_ledger.daemon._health import ChainHealth
 from aoineco_ledger.daemon._logging import SecretScrubber, secrets_of
 from aoineco_ledger.daemon._squad import Squad
-from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.errors import LedgerError, RpcError
 from aoineco_ledger.ledger import Alert, Ledger
 from aoineco_ledger.ledger.store.base import Statement
 
@@ -87,6 +90,8 @@ class Service:
         cycles: one cycle per chain, in configuration order.
         poll_seconds: seconds between cycles, per chain id.
         scrub: masks secrets in error texts (see :class:`SecretScrubber`).
+        clients: the chains' RPC clients, by chain id (for checks and counters).
+        clock: the time source for health records.
     """
 
     def __init__(
@@ -96,12 +101,27 @@ class Service:
         cycles: Sequence[ChainCycle],
         poll_seconds: Mapping[int, float],
         scrub: Callable[[str], str] = str,
+        clients: Mapping[int, RpcClient] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.ledger = ledger
         self.cycles = tuple(cycles)
         self.poll_seconds = dict(poll_seconds)
+        self.clients = dict(clients or {})
         self.stopping = threading.Event()
         self._scrub = scrub
+        self._clock = clock
+        started = clock()
+        self.health = {
+            c.squad.chain_id: ChainHealth(
+                chain_id=c.squad.chain_id,
+                chain=c.squad.chain,
+                poll_seconds=self.poll_seconds.get(c.squad.chain_id, 30.0),
+                started_at=started,
+                client=self.clients.get(c.squad.chain_id),
+            )
+            for c in self.cycles
+        }
 
     def run_chain(self, cycle: ChainCycle, *, log_errors: bool = True) -> ChainRun:
         """One cycle of one chain; a failure is logged and returned, never raised.
@@ -113,19 +133,42 @@ class Service:
             log_errors: log an expected failure (``reconcile --once`` prints it itself).
         """
         squad = cycle.squad
+        health = self.health[squad.chain_id]
+        started = time.monotonic()
         try:
             result = cycle.run(should_stop=self.stopping.is_set)
         except LedgerError as exc:
             error = self._scrub(str(exc))
             if log_errors:
                 log.error("cycle_failed", chain=squad.chain, error=error, kind=type(exc).__name__)
-            return ChainRun(squad.chain_id, squad.chain, error=error)
         except Exception as exc:  # the job boundary: anything else is a bug, logged in full
             log.exception("cycle_crashed", chain=squad.chain)
             error = self._scrub(f"{type(exc).__name__}: {exc}")
-            return ChainRun(squad.chain_id, squad.chain, error=error)
-        _log_result(result)
-        return ChainRun(squad.chain_id, squad.chain, result=result)
+        else:
+            health.succeeded(result, now=self._clock())
+            _log_result(result)
+            return ChainRun(squad.chain_id, squad.chain, result=result)
+        health.failed(error, seconds=time.monotonic() - started, now=self._clock())
+        return ChainRun(squad.chain_id, squad.chain, error=error)
+
+    def verify_chains(self) -> None:
+        """Check each endpoint serves its configured chain, before the first cycle.
+
+        An endpoint that cannot be reached now is only logged (the cycles retry);
+        one that serves another chain is a configuration mistake and stops the start.
+
+        Raises:
+            ChainIdMismatchError: an endpoint serves a different chain.
+        """
+        for chain_id, client in self.clients.items():
+            try:
+                client.connect()
+            except RpcError as exc:
+                log.warning("rpc_unreachable", chain_id=chain_id, error=self._scrub(str(exc)))
+
+    def chains_status(self) -> list[dict[str, Any]]:
+        """Every chain's health record (the API's ``chains_status`` provider)."""
+        return [health.as_dict() for health in self.health.values()]
 
     def run_once(self) -> list[ChainRun]:
         """One cycle of every chain, in order."""
@@ -180,11 +223,13 @@ def build(
     install(ledger, config)
     name = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     cycles = []
+    built: dict[int, RpcClient] = {}
     for chain in config.chains:
         spec = _spec(chain)
         client = (clients or {}).get(chain.chain_id) or RpcClient(
             [u.get_secret_value() for u in chain.rpc_urls], chain=spec
         )
+        built[chain.chain_id] = client
         cycles.append(
             ChainCycle(
                 ledger=ledger,
@@ -200,7 +245,9 @@ def build(
         )
     polls = {chain.chain_id: chain.poll_seconds for chain in config.chains}
     scrub = SecretScrubber(secrets_of(config)).text
-    return Service(ledger=ledger, cycles=cycles, poll_seconds=polls, scrub=scrub)
+    return Service(
+        ledger=ledger, cycles=cycles, poll_seconds=polls, scrub=scrub, clients=built, clock=now
+    )
 
 
 def open_ledger(config: AppConfig) -> Ledger:

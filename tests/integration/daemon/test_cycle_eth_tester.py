@@ -16,6 +16,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 from aoineco_ledger.chains import RpcClient, get_chain
 from aoineco_ledger.config import AppConfig
 from aoineco_ledger.daemon import Scheduler, Service, build
+from aoineco_ledger.errors import ChainIdMismatchError
 from aoineco_ledger.ledger import Alert, Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint
 
@@ -182,3 +183,28 @@ class TestScheduler:
         thread.join(timeout=20)
         assert codes == [0] and scheduler.counters.submitted >= 1
         assert reached is not None and reached.block_number == chain.w3.eth.block_number
+
+
+class TestHealth:
+    def test_health_after_a_cycle(self, chain: Chain, ledger: Ledger) -> None:
+        """After a cycle the chain's health record says when it succeeded and what it read."""
+        service = _service(chain, ledger, _config(chain))
+        service.run_once()
+        record = service.chains_status()[0]
+        assert (record["chain_id"], record["cycles"], record["last_error"]) == (
+            SPEC.chain_id,
+            1,
+            None,
+        )
+        assert record["last_success_at"] is not None and record["rpc_calls"] > 0
+
+    def test_endpoint_of_another_chain_stops_the_start(self, chain: Chain, ledger: Ledger) -> None:
+        """An RPC endpoint serving a different chain id is refused before any cycle."""
+        anvil = get_chain("anvil")
+        config = AppConfig(
+            chains=[{"name": "anvil", "rpc_urls": ["http://127.0.0.1:1"], "start_block": 0}]
+        )
+        client = RpcClient(chain=anvil, web3=chain.w3)
+        service = build(config, ledger=ledger, clients={anvil.chain_id: client})
+        with pytest.raises(ChainIdMismatchError):
+            service.verify_chains()
