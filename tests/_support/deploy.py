@@ -8,6 +8,7 @@ backslash continuations, JSON exec forms) and fails loudly on anything else.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -32,8 +33,10 @@ __all__ = [
     "Daemon",
     "Instruction",
     "StartDaemon",
+    "clean_env",
     "read_containerfile",
     "read_unit",
+    "run_cli",
     "squad_config",
     "venv_command",
 ]
@@ -209,3 +212,23 @@ class Daemon:
 
 StartDaemon = Callable[..., Daemon]
 """``start_daemon(config, **env)``: the fixture in ``tests/integration/deploy``."""
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without configuration or supervisor variables, plus ``extra``."""
+    prefixes = ("AOINECO_", "NOTIFY_", "WATCHDOG_")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(prefixes)}, **extra}
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run ``aoineco-ledger ARGS`` from the venv with pipes; never raises on a non-zero exit."""
+    return subprocess.run(
+        [str(venv_command()), *args],
+        env=clean_env() if env is None else env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

@@ -6,14 +6,13 @@ Helpers (configs, the :class:`~tests._support.deploy.Daemon` wrapper) live in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests._support.anvil import _anvil, _anvil_clean  # noqa: F401
-from tests._support.deploy import Daemon, StartDaemon
+from tests._support.deploy import Daemon, StartDaemon, clean_env
 
 
 @pytest.fixture(name="start_daemon")
@@ -22,12 +21,7 @@ def _start_daemon() -> Iterator[StartDaemon]:
     started: list[Daemon] = []
 
     def start(config: Path, **env: str) -> Daemon:
-        base = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("AOINECO_", "NOTIFY_", "WATCHDOG_"))
-        }
-        daemon = Daemon(config, {**base, **env})
+        daemon = Daemon(config, clean_env(**env))
         started.append(daemon)
         return daemon
 
