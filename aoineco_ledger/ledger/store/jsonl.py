@@ -38,13 +38,13 @@ file and is reported too; it never stops the store from opening.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +59,12 @@ from aoineco_ledger.ledger._codec import (
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store._jsonl_files import FileLock, LogFile, write_json_atomic
 from aoineco_ledger.ledger.store._jsonl_index import EntryIndex, ref_hash, to_us
+from aoineco_ledger.ledger.store._jsonl_query import (
+    load_line,
+    read_entries,
+    read_row,
+    select_rows,
+)
 from aoineco_ledger.ledger.store._jsonl_side import (
     MarksLog,
     ReconcilerLog,
@@ -90,11 +96,7 @@ MARKS = "marks.jsonl"
 LEASES = "leases.json"
 
 
-_DECODER = json.JSONDecoder(parse_float=Decimal)
-
-
-def _load(raw: bytes) -> Any:
-    return _DECODER.decode(raw.decode("utf-8"))
+_load = load_line
 
 
 class JsonlStore:
@@ -265,9 +267,7 @@ class JsonlStore:
             index.collided[ref] = row
 
     def _read(self, row: int) -> Entry:
-        index = self._index
-        raw = os.pread(self._tx.fd, index.length[row], index.offset[row])
-        return entry_from_dict(_load(raw))
+        return read_row(self._index, self._tx.fd, row)
 
     # -- writing -------------------------------------------------------------
 
@@ -344,65 +344,12 @@ class JsonlStore:
         """
         with self._mutex:
             self._refresh()
-            rows = self._select(query, newest_first=newest_first, limit=limit, before=before)
-        return self._entries(rows, newest_first=newest_first, limit=limit, before=before)
-
-    def _select(
-        self,
-        query: EntryFilter,
-        *,
-        newest_first: bool,
-        limit: int | None,
-        before: tuple[datetime, str] | None,
-    ) -> list[int]:
-        index = self._index
-        lo = None if query.since is None else to_us(query.since)
-        hi = None if query.until is None else to_us(query.until)
-        edge = None if before is None else to_us(before[0])
-        if edge is not None:
-            hi = edge + 1 if hi is None else min(hi, edge + 1)
-        keys = index.key_filter(
-            direction=query.direction, category=query.category, agent=query.agent
+            index = self._index
+            rows = select_rows(index, query, newest_first=newest_first, limit=limit, before=before)
+        read = partial(read_row, index, self._tx.fd)
+        return read_entries(
+            index, rows, read, newest_first=newest_first, limit=limit, before=before
         )
-        places = index.place_filter(chain_id=query.chain_id, wallet=query.wallet)
-        rows: list[int] = []
-        counted, last_ts = 0, None
-        for row in index.rows(lo, hi, keys, places, reverse=newest_first):
-            ts = index.ts[row]
-            if limit is not None and counted >= limit and ts != last_ts:
-                break
-            rows.append(row)
-            if ts != edge:
-                counted, last_ts = counted + 1, ts
-        return rows
-
-    def _entries(
-        self,
-        rows: list[int],
-        *,
-        newest_first: bool,
-        limit: int | None,
-        before: tuple[datetime, str] | None,
-    ) -> Iterator[Entry]:
-        left = limit
-        group: list[Entry] = []
-        group_ts: int | None = None
-        for row in [*rows, -1]:
-            ts = None if row < 0 else self._index.ts[row]
-            if ts != group_ts and group:
-                group.sort(key=lambda e: e.id, reverse=newest_first)
-                for entry in group:
-                    if before is not None and (entry.ts, entry.id) >= before:
-                        continue
-                    if left is not None:
-                        if left <= 0:
-                            return
-                        left -= 1
-                    yield entry
-                group = []
-            if row >= 0:
-                group_ts = ts
-                group.append(self._read(row))
 
     def count(self) -> int:
         """Number of entries in the file (lines that are entries)."""
