@@ -135,11 +135,11 @@ def _opening(
     *,
     from_block: int,
 ) -> int:
-    if key in openings:
-        return openings[key].amount
     prior = previous.get(key)
     if prior is not None and prior.to_block == from_block:
-        return prior.expected_closing
+        return prior.expected_closing  # a carried difference survives a measured opening
+    if key in openings:
+        return openings[key].amount
     raise ValueError(f"no opening balance of {key[1]} for {key[0]} at block {from_block}")
 
 

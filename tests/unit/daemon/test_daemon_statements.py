@@ -164,6 +164,29 @@ class TestOpenings:
         )
         assert _statements(later, previous)[(ORACLE, "ETH")].reconciled
 
+    def test_new_token_keeps_carried_difference(self) -> None:
+        """Measured openings (asked for a new token) do not reset another asset's difference."""
+        first = activity(
+            opening_balances=[balance(ORACLE, 0, block=0)],
+            closing_balances=[balance(ORACLE, 123, block=10)],
+        )
+        previous = {statement_key(ORACLE, "ETH"): _statements(first)[(ORACLE, "ETH")]}
+        later = activity(
+            from_block=10,
+            to_block=20,
+            opening_balances=[
+                balance(ORACLE, 123, block=10),
+                balance(ORACLE, 0, block=10, asset="USDC"),
+            ],
+            closing_balances=[
+                balance(ORACLE, 123, block=20),
+                balance(ORACLE, 0, block=20, asset="USDC"),
+            ],
+        )
+        statements = _statements(later, previous)
+        assert statements[(ORACLE, "ETH")].difference == 123
+        assert statements[(ORACLE, "USDC")].reconciled
+
     def test_gap_needs_an_opening(self) -> None:
         """A previous statement that does not end at from_block is no opening."""
         previous = self._previous(to_block=8, closing=ETH)
