@@ -19,16 +19,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true, type_coerce
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.sql.dml import Insert
 
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store.base import EntryFilter, TotalKey, Totals
-from aoineco_ledger.ledger.store.sql._buckets import GRAINS, bucket_of, plan_window
+from aoineco_ledger.ledger.store.sql._buckets import GRAINS, buckets_of, plan_window
 from aoineco_ledger.ledger.store.sql._schema import entries, rollups
 from aoineco_ledger.ledger.store.sql._types import EXACT, Money, UtcDateTime
 
-__all__ = ["add_to_rollups", "entry_conditions", "read_count", "read_totals"]
+__all__ = ["entry_conditions", "read_count", "read_totals", "rollup_deltas"]
 
 _Group = tuple[Decimal, int, datetime]
 _RollupKey = tuple[str, int, str, str, str]
@@ -39,61 +37,28 @@ def _sum(dialect: str, column: ColumnElement[Any]) -> ColumnElement[Decimal]:
     return type_coerce(fn, Money())
 
 
-def _deltas(new: Iterable[Entry]) -> dict[_RollupKey, list[Any]]:
+def rollup_deltas(
+    new: Iterable[Entry], stamps: Sequence[Any] | None = None
+) -> dict[_RollupKey, list[Any]]:
+    """What ``new`` adds to each rollup row: ``{key: [sum, count, earliest]}``.
+
+    ``stamps`` are the entries' timestamps as the driver gets them (fixed-width
+    text on SQLite, which orders like time), so they are formatted once per entry.
+    """
     out: dict[_RollupKey, list[Any]] = {}
-    for e in new:
-        for grain in GRAINS:
-            key = (grain, bucket_of(grain, e.ts), e.direction, e.category, e.agent)
+    for i, e in enumerate(new):
+        stamp = e.ts if stamps is None else stamps[i]
+        for grain, bucket in zip(GRAINS, buckets_of(e.ts), strict=True):
+            key = (grain, bucket, e.direction, e.category, e.agent)
             acc = out.get(key)
             if acc is None:
-                out[key] = [e.amount, 1, e.ts]
+                out[key] = [e.amount, 1, stamp]
             else:
                 acc[0] = EXACT.add(acc[0], e.amount)
                 acc[1] += 1
-                acc[2] = min(acc[2], e.ts)
+                if stamp < acc[2]:
+                    acc[2] = stamp
     return out
-
-
-def _upsert(dialect: str) -> Insert:
-    if dialect == "sqlite":
-        ins = sqlite.insert(rollups)
-        return ins.on_conflict_do_update(
-            index_elements=list(rollups.primary_key.columns),
-            set_={
-                "amount_sum": func.decadd(rollups.c.amount_sum, ins.excluded.amount_sum),
-                "n": rollups.c.n + ins.excluded.n,
-                "min_ts": func.min(rollups.c.min_ts, ins.excluded.min_ts),
-            },
-        )
-    pins = postgresql.insert(rollups)
-    return pins.on_conflict_do_update(
-        index_elements=list(rollups.primary_key.columns),
-        set_={
-            "amount_sum": rollups.c.amount_sum + pins.excluded.amount_sum,
-            "n": rollups.c.n + pins.excluded.n,
-            "min_ts": func.least(rollups.c.min_ts, pins.excluded.min_ts),
-        },
-    )
-
-
-def add_to_rollups(conn: Connection, new: Sequence[Entry]) -> None:
-    """Add newly inserted entries to the rollups (call inside the append's transaction)."""
-    if not new:
-        return
-    rows = [
-        {
-            "grain": g,
-            "bucket": b,
-            "direction": d,
-            "category": c,
-            "agent": a,
-            "amount_sum": acc[0],
-            "n": acc[1],
-            "min_ts": acc[2],
-        }
-        for (g, b, d, c, a), acc in _deltas(new).items()
-    ]
-    conn.execute(_upsert(conn.dialect.name), rows)
 
 
 def _key_conditions(table: Any, query: EntryFilter) -> list[ColumnElement[bool]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["GRAINS", "WindowPlan", "bucket_of", "plan_window"]
+__all__ = ["GRAINS", "WindowPlan", "bucket_of", "buckets_of", "plan_window"]
 
 GRAINS = ("a", "m", "d", "h")
 """Every grain an entry is rolled up into."""
@@ -34,6 +34,13 @@ def bucket_of(grain: str, ts: datetime) -> int:
     if grain == "m":
         return u.year * 12 + u.month - 1
     return 0
+
+
+def buckets_of(ts: datetime) -> tuple[int, int, int, int]:
+    """The buckets of ``ts`` (aware) at every grain, in :data:`GRAINS` order."""
+    u = ts if ts.tzinfo is UTC else ts.astimezone(UTC)
+    day = u.toordinal()
+    return 0, u.year * 12 + u.month - 1, day, day * 24 + u.hour
 
 
 def _floor(grain: str, ts: datetime) -> datetime:

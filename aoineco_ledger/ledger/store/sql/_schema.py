@@ -104,6 +104,7 @@ rollups = Table(
     Column("amount_sum", Money(), nullable=False),
     Column("n", BigInteger(), nullable=False),
     Column("min_ts", UtcDateTime(), nullable=False),
+    sqlite_with_rowid=False,  # one B-tree: the key is the row
 )
 
 checkpoints = Table(

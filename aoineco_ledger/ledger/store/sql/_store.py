@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -92,9 +93,20 @@ def _get_by_ref(conn: Connection, ref: str) -> Entry | None:
     return None if row is None else entry_from_row(row)
 
 
+_BASE_UNIT_FIELDS = ("asset_amount", "l2_fee_wei", "l1_fee_wei", "operator_fee_wei", "blob_fee_wei")
+
+
 def _check_entry(entry: Entry) -> None:
+    """Refuse what the columns cannot hold exactly, before the transaction starts."""
     if entry.ts.tzinfo is None or entry.ts.utcoffset() is None:
         raise InvalidEntryError(f"entry {entry.id}: ts must be timezone-aware")
+    for name, value in (("amount", entry.amount), ("price_usd", entry.price_usd)):
+        if value is not None and not (isinstance(value, Decimal) and value.is_finite()):
+            raise InvalidEntryError(f"entry {entry.id}: {name} must be a finite Decimal")
+    for name in _BASE_UNIT_FIELDS:
+        units = getattr(entry, name)
+        if units is not None and (isinstance(units, bool) or not isinstance(units, int)):
+            raise InvalidEntryError(f"entry {entry.id}: {name} must be an int of base units")
 
 
 def _older(ts: datetime, id_: str) -> ColumnElement[bool]:
@@ -262,13 +274,14 @@ class SqlStore:
         for e in batch:
             _check_entry(e)
         with translate_errors(self.url), self._writing() as conn:
-            if precheck is not None and _writes.has_fresh(conn, batch):
+            chosen, alias, fresh = _writes.plan_entries(conn, batch)
+            if precheck is not None and fresh:
                 precheck(_Reader(conn))
-            stored, added = _writes.insert_entries(conn, batch)
+            stored = _writes.insert_entries(conn, chosen, alias, fresh)
             if checkpoint is not None:
                 _writes.upsert_checkpoint(conn, checkpoint)
             _writes.insert_statements(conn, statements)
-        return AppendResult(stored, added)
+        return AppendResult(stored, len(fresh))
 
     def get_by_ref(self, ref: str) -> Entry | None:
         """The entry with this idempotency key, if any.

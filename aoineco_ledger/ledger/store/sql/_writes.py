@@ -16,11 +16,10 @@ from sqlalchemy.sql.dml import Insert
 from aoineco_ledger.errors import StoreError
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
-from aoineco_ledger.ledger.store.sql._aggregate import add_to_rollups
+from aoineco_ledger.ledger.store.sql._bulk import existing_keys, insert_new_entries
 from aoineco_ledger.ledger.store.sql._rows import (
     checkpoint_to_row,
     entry_from_row,
-    entry_to_row,
     statement_to_row,
 )
 from aoineco_ledger.ledger.store.sql._schema import (
@@ -32,9 +31,9 @@ from aoineco_ledger.ledger.store.sql._schema import (
 
 __all__ = [
     "dialect_insert",
-    "has_fresh",
     "insert_entries",
     "insert_statements",
+    "plan_entries",
     "upsert_checkpoint",
 ]
 
@@ -86,40 +85,38 @@ def _fetch(conn: Connection, column: Any, keys: Sequence[str]) -> dict[str, Entr
     return found
 
 
-def has_fresh(conn: Connection, batch: Sequence[Entry]) -> bool:
-    """Whether any entry of ``batch`` lacks a ref or has one not stored yet.
-
-    A retried call whose every ref is stored writes nothing, so its precheck is
-    skipped: a retry is never refused by a budget the first call already spent.
-    """
-    if any(e.ref is None for e in batch):
-        return True
-    refs = list({e.ref for e in batch if e.ref is not None})
-    stored: set[str] = set()
-    for part in _chunks(refs):
-        stored.update(conn.execute(select(entries.c.ref).where(entries.c.ref.in_(part))).scalars())
-    return len(stored) < len(refs)
-
-
-def insert_entries(conn: Connection, batch: Sequence[Entry]) -> tuple[tuple[Entry, ...], int]:
-    """Insert the entries that are new, roll them up, and return what each input is.
+def plan_entries(
+    conn: Connection, batch: Sequence[Entry]
+) -> tuple[list[Entry], list[int], list[Entry]]:
+    """Which entries of ``batch`` are new (under the writer lock).
 
     Returns:
-        One stored entry per input (itself, or the earlier entry with its ref or
-        id), and how many were new.
-
-    Raises:
-        StoreError: a conflicting entry could not be read back.
+        The unique candidates, for each input the index of its candidate, and
+        the candidates the store does not have yet (neither their id nor ref).
     """
     chosen, alias = _dedupe(batch)
     if not chosen:
-        return (), 0
-    stmt = dialect_insert(conn, entries).on_conflict_do_nothing().returning(entries.c.id)
-    inserted = set(conn.execute(stmt, [entry_to_row(e) for e in chosen]).scalars())
-    new = [e for e in chosen if e.id in inserted]
-    add_to_rollups(conn, new)
-    stored = _resolve(conn, chosen, inserted)
-    return tuple(stored[i] for i in alias), len(new)
+        return [], [], []
+    ids, refs = existing_keys(conn, chosen)
+    fresh = [e for e in chosen if e.id not in ids and (e.ref is None or e.ref not in refs)]
+    return chosen, alias, fresh
+
+
+def insert_entries(
+    conn: Connection, chosen: Sequence[Entry], alias: Sequence[int], fresh: Sequence[Entry]
+) -> tuple[Entry, ...]:
+    """Insert the fresh entries, roll them up, and return what each input is.
+
+    Returns:
+        One stored entry per input: itself, or the earlier entry with its ref or id.
+
+    Raises:
+        StoreError: the store changed under the writer lock, or a conflicting
+            entry could not be read back.
+    """
+    insert_new_entries(conn, fresh)
+    stored = _resolve(conn, chosen, {e.id for e in fresh})
+    return tuple(stored[i] for i in alias)
 
 
 def _resolve(conn: Connection, chosen: Sequence[Entry], inserted: set[str]) -> list[Entry]:

@@ -79,6 +79,7 @@ def _rollups() -> None:
         sa.Column("amount_sum", Money(), nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.Column("min_ts", UtcDateTime(), nullable=False),
+        sqlite_with_rowid=False,
     )
 
 
