@@ -128,7 +128,10 @@ def make_app(
     registry: CollectorRegistry | None = None,
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """Build the read-only HTTP API over ``ledger``.
+    """Build the read-only HTTP API over ``ledger``: a FastAPI (ASGI) app.
+
+    ASGI rather than the WSGI app STYLE.md (25) describes, because the issue
+    chose FastAPI; serving stays separate (:func:`~aoineco_ledger.api.serve`).
 
     Args:
         ledger: the ledger every answer comes from.
