@@ -87,9 +87,12 @@ def dumps(data: Mapping[str, Any]) -> str:
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with every ``Decimal`` turned into its exact string, recursively."""
+    """``value`` with every ``Decimal`` turned into its exact string, recursively.
+
+    Fixed-point notation, never an exponent: ``Decimal("0E+2")`` is ``"0"``.
+    """
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -146,7 +146,7 @@ class AoinecoLedger(Ledger):
         return self.log_expense(
             amount,
             provider,
-            f"{model} — {tokens_used:,} tokens" if model else "",
+            _api_description(model, tokens_used),
             category="API/LLM",
             agent=agent,
             context=f"tokens={tokens_used}" if tokens_used else "",
@@ -218,3 +218,10 @@ class AoinecoLedger(Ledger):
             "store": self.url,
             "timezone": self.timezone,
         }
+
+
+def _api_description(model: str, tokens_used: int) -> str:
+    """``gemini-3-flash — 150,000 tokens``; the model alone when no count was given."""
+    if model and tokens_used:
+        return f"{model} — {tokens_used:,} tokens"
+    return model

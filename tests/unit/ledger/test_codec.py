@@ -16,6 +16,7 @@ from aoineco_ledger.ledger._codec import (
     checkpoint_to_dict,
     entry_from_dict,
     entry_to_dict,
+    jsonable,
     plain_fields,
     statement_from_dict,
     statement_to_dict,
@@ -182,3 +183,9 @@ class TestPlainFields:
         mant, exp = fast[4]
         assert fast[:4] == (entry.ts, entry.direction, entry.category, entry.agent)
         assert Decimal(mant).scaleb(exp) == entry.amount
+
+
+class TestJsonable:
+    def test_decimals_never_use_exponent_notation(self) -> None:
+        """A zero with an exponent and a tiny amount print as plain fixed-point text."""
+        assert jsonable({"a": [Decimal("0E+2"), Decimal("1E-8")]}) == {"a": ["0", "0.00000001"]}

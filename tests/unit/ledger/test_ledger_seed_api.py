@@ -98,6 +98,11 @@ class TestLogCalls:
             {"tokens_used": "10"},
         )
 
+    def test_log_api_cost_without_tokens(self, seed: AoinecoLedger) -> None:
+        """Without a token count the description is the model alone, not '0 tokens'."""
+        entry = seed.log_api_cost("0.01", "Google", "gemini-3-flash")
+        assert entry.description == "gemini-3-flash"
+
     def test_log_gas(self, seed: AoinecoLedger) -> None:
         """log_gas files Gas/Blockchain with the chain and tx hash."""
         entry = seed.log_gas(0.0003, chain="base", tx_hash="0xabc123def4567890ff", agent="b")
