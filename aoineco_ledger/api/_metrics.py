@@ -42,7 +42,7 @@ from prometheus_client.core import (
 
 from aoineco_ledger.api._status import ChainsStatusProvider, ChainStatus, read_chains_status
 from aoineco_ledger.errors import LedgerError
-from aoineco_ledger.ledger.store.base import Checkpoint, EntryFilter
+from aoineco_ledger.ledger.store.base import Checkpoint
 
 if TYPE_CHECKING:
     from aoineco_ledger.ledger import Ledger
@@ -101,10 +101,8 @@ class LedgerCollector:
         counts = GaugeMetricFamily(
             "aoineco_ledger_entries", "Number of entries", labels=["direction"]
         )
-        # The (direction, category, agent) grain: no Ledger method answers it yet,
-        # so this reads the store's own totals (one O(groups) query).
         by_direction: Counter[str] = Counter()
-        for key, (amount, n) in sorted(self._ledger.store.totals(EntryFilter()).groups.items()):
+        for key, (amount, n) in sorted(self._ledger.totals().groups.items()):
             direction, category, agent = key
             by_direction[direction] += n
             if direction == "expense":

@@ -51,6 +51,7 @@ from aoineco_ledger.ledger.store.base import (
     EntryFilter,
     Statement,
     Store,
+    Totals,
 )
 from aoineco_ledger.typing import Direction
 
@@ -433,6 +434,24 @@ class Ledger:
             InvalidPeriodError: an unknown period or a bad bound.
         """
         return resolve_period(period, now=self._now(), tz=self._tz_name, since=since, until=until)
+
+    def totals(
+        self,
+        period: str = "all",
+        *,
+        since: TimeInput | None = None,
+        until: TimeInput | None = None,
+    ) -> Totals:
+        """Sums and counts of a period at the ``(direction, category, agent)`` grain.
+
+        The raw material of every report, for programs (and the ``/metrics`` scrape)
+        that want their own breakdown.
+
+        Raises:
+            InvalidPeriodError: an unknown period or a bad bound.
+        """
+        window = self.window(period, since=since, until=until)
+        return self.store.totals(EntryFilter(since=window.since, until=window.until))
 
     def summary(
         self,

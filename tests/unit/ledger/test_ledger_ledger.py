@@ -171,6 +171,20 @@ class TestQueries:
             Decimal(2)
         ]
 
+    def test_totals_groups_a_period_by_direction_category_agent(
+        self, ledger: Ledger, clock: FrozenClock
+    ) -> None:
+        """totals() sums a period at the (direction, category, agent) grain."""
+        ledger.expense("0.5", category="Tools", agent="ceo")
+        clock.advance(days=2)
+        ledger.expense("0.25", category="Tools", agent="ceo")
+        ledger.revenue("1", agent="oracle")
+        assert dict(ledger.totals("today").groups) == {
+            ("expense", "Tools", "ceo"): (Decimal("0.25"), 1),
+            ("revenue", "Revenue/Gig", "oracle"): (Decimal("1"), 1),
+        }
+        assert ledger.totals().groups[("expense", "Tools", "ceo")] == (Decimal("0.75"), 2)
+
     def test_window(self, ledger: Ledger) -> None:
         """window() resolves a period at the ledger's now."""
         assert ledger.window("today").since == datetime(2026, 2, 13, tzinfo=UTC)
