@@ -1,0 +1,27 @@
+"""Fixtures for the reliability suite: a private anvil per module, and its squad history.
+
+Each module gets its own anvil node (reorg tests rewrite its chain, crash tests
+kill processes that talk to it), so nothing here can disturb another suite's
+shared node. Without anvil the tests skip, or fail when ``AOINECO_REQUIRE_ANVIL=1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests._support.anvil import ANVIL_BIN, Anvil, start_anvil
+from tests._support.requirements import missing
+
+
+@pytest.fixture(name="node", scope="module")
+def _node() -> Iterator[Anvil]:
+    """A fresh anvil for this module only."""
+    if not ANVIL_BIN.exists():
+        missing("ANVIL", f"anvil binary not found at {ANVIL_BIN}; run `make install`")
+    node = start_anvil()
+    try:
+        yield node
+    finally:
+        node.stop()
