@@ -188,6 +188,8 @@ class MisbehavingRpcServer:
 
     def _refuse_range(self, member: dict[str, Any], behaviour: Behaviour) -> dict[str, Any] | None:
         params = member["params"][0]
+        if "blockHash" in params:
+            return None  # one block by hash (EIP-234): never a range to refuse
         low, high = int(params["fromBlock"], 16), int(params["toBlock"], 16)
         limit = behaviour.max_log_range or 0
         with self._lock:

@@ -165,17 +165,23 @@ class RpcClient:
 
         An endpoint's answer that is an error of its own (a revert, a refused log
         range, an unknown method) is raised at once: another URL would not help.
-        "Not found" (a block or receipt a lagging node lacks) tries the next URL.
+        "Not found" (a block or receipt a lagging node lacks) tries the next URL,
+        and so does an endpoint serving another chain (it is never used, and is
+        named in the error when no endpoint can answer).
 
         Raises:
             ChainIdMismatchError: an endpoint serves another chain.
             RpcError: every endpoint failed (the message names each masked URL).
         """
-        failures: list[tuple[Endpoint, RpcError]] = []
+        failures: list[tuple[Endpoint, ChainError]] = []
         for endpoint in self._order():
             try:
                 self._verify(endpoint)
                 result = action(endpoint)
+            except ChainIdMismatchError as exc:
+                failures.append((endpoint, exc))
+                self._counters.add("failovers")
+                continue
             except NotFoundError as exc:
                 # A node behind a load balancer (or a lagging URL) may not have it yet.
                 failures.append((endpoint, exc))
@@ -190,11 +196,15 @@ class RpcClient:
             return result
         raise self._final_error(what, failures)
 
-    def _final_error(self, what: str, failures: list[tuple[Endpoint, RpcError]]) -> RpcError:
+    def _final_error(
+        self, what: str, failures: Sequence[tuple[Endpoint, ChainError]]
+    ) -> ChainError:
         last = failures[-1][1]
         detail = "; ".join(str(exc) for _, exc in failures)
         chain = f"{self.chain.name} ({self.chain.chain_id})"
         message = f"{chain}: {what} failed on every endpoint: {detail}"
+        if not isinstance(last, RpcError):
+            return ChainIdMismatchError(message)
         if isinstance(last, RateLimitedError):
             return RateLimitedError(
                 message, url=last.url, code=last.code, retry_after=last.retry_after

@@ -172,6 +172,8 @@ class Endpoint:
             return RateLimitedError(text, url=self.label, code=code)
         if kind == "state":
             return HistoricalStateError(text, url=self.label, code=code)
+        if kind == "missing-block":  # a lagging node: another URL may have it
+            return NotFoundError(text, url=self.label, code=code)
         if "revert" in message.lower():
             return CallRevertedError(text, url=self.label, code=code)
         return RpcResponseError(text, url=self.label, code=code)

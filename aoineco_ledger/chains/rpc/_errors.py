@@ -23,7 +23,7 @@ __all__ = [
     "range_hint",
 ]
 
-ErrorKind = Literal["rate-limit", "range", "state", "other"]
+ErrorKind = Literal["rate-limit", "range", "state", "missing-block", "other"]
 
 _RANGE_TEXTS = (
     "range too large",
@@ -49,6 +49,8 @@ _STATE_TEXTS = (
     "pruned",
     "state histories haven't been fully indexed",
 )
+_MISSING_BLOCK_TEXTS = ("unknown block", "header not found")
+"""A node that has not seen the block yet (behind its load balancer's head)."""
 _RATE_CODES = (-32005, -32029, 429)
 
 
@@ -61,6 +63,8 @@ def classify_rpc_error(code: int | None, message: str) -> ErrorKind:
         return "range"
     if any(marker in text for marker in _STATE_TEXTS):
         return "state"
+    if any(marker in text for marker in _MISSING_BLOCK_TEXTS):
+        return "missing-block"
     return "rate-limit" if code in _RATE_CODES else "other"
 
 

@@ -6,6 +6,11 @@ transfers out, topic2 for transfers in), all allow-listed tokens in the
 endpoint's hint when the hint is a real, smaller range, else in halves. The
 smaller size is then used for the rest of the scan. An error is never read
 as "no logs": a single block that is still refused raises.
+
+A node behind a load balancer that has not seen a block answers ``[]`` for it
+rather than an error. :func:`bloom_may_match` reads a block's ``logsBloom`` so
+the scanner can ask again, by block hash (which such a node refuses), for the
+blocks that may hold a squad transfer but came back without one.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from eth_utils.crypto import keccak
+
 from aoineco_ledger.chains._abi import TRANSFER_TOPIC
 from aoineco_ledger.chains.rpc._errors import LogRangeRefusedError, range_hint
 from aoineco_ledger.errors import RangeTooLargeError
@@ -21,7 +28,7 @@ from aoineco_ledger.errors import RangeTooLargeError
 if TYPE_CHECKING:
     from aoineco_ledger.chains.rpc import RpcClient
 
-__all__ = ["LogQuery", "fetch_transfer_logs"]
+__all__ = ["LogQuery", "bloom_mask", "bloom_may_match", "fetch_transfer_logs"]
 
 TOPICS_PER_CALL = 500
 """Geth and Erigon accept up to 1,000 OR entries in a topic; stay well below."""
@@ -109,3 +116,31 @@ def fetch_transfer_logs(
         )
         logs.extend(query.fetch(low, high, topics))
     return logs
+
+
+def bloom_mask(value: str) -> int:
+    """The three ``logsBloom`` bits (as an int) an address or topic (0x hex) sets."""
+    digest = keccak(hexstr=value)
+    mask = 0
+    for i in (0, 2, 4):
+        mask |= 1 << (((digest[i] << 8) | digest[i + 1]) & 2047)
+    return mask
+
+
+def bloom_may_match(
+    bloom: bytes | str, *, tokens: Sequence[int], topic: int, wallets: Sequence[int]
+) -> bool:
+    """Whether a block's bloom may hold a Transfer of an allow-listed token naming a wallet.
+
+    Args:
+        bloom: the block's ``logsBloom`` (bytes or 0x hex).
+        tokens: :func:`bloom_mask` of each allow-listed token address.
+        topic: the mask of the Transfer topic.
+        wallets: the masks of each watched wallet's topic.
+    """
+    value = int(bloom, 16) if isinstance(bloom, str) else int.from_bytes(bloom, "big")
+
+    def has(mask: int) -> bool:
+        return value & mask == mask
+
+    return has(topic) and any(map(has, tokens)) and any(map(has, wallets))

@@ -41,8 +41,15 @@ from aoineco_ledger.chains._prices import MissingPrice, PriceSource
 from aoineco_ledger.chains._registry import ChainSpec
 from aoineco_ledger.chains._tokens import TokenSpec, check_token
 from aoineco_ledger.chains.rpc import RpcClient
+from aoineco_ledger.chains.rpc._endpoint import NotFoundError
+from aoineco_ledger.chains.rpc._errors import RpcResponseError
 from aoineco_ledger.chains.scanning._balances import read_balances
-from aoineco_ledger.chains.scanning._logs import LogQuery, fetch_transfer_logs
+from aoineco_ledger.chains.scanning._logs import (
+    LogQuery,
+    bloom_mask,
+    bloom_may_match,
+    fetch_transfer_logs,
+)
 from aoineco_ledger.chains.scanning.base import check_range
 from aoineco_ledger.errors import ChainError
 from aoineco_ledger.typing import Address, BlockNumber, ChainId, TxHash
@@ -277,6 +284,8 @@ class BlockScanner:
     ) -> tuple[TokenTransfer, ...]:
         topics = [address_topic(wallet) for wallet in watched]
         found: dict[tuple[str, int], TokenTransfer] = {}
+        answered: list[set[int]] = []
+        collected: list[Any] = []
         for direction in ("out", "in"):
             logs = fetch_transfer_logs(
                 self._logs,
@@ -285,11 +294,59 @@ class BlockScanner:
                 wallet_topics=topics,
                 direction=direction,
             )
-            for log in logs:
-                transfer = self._transfer(log, blocks, prices, from_block, to_block)
-                if transfer is not None:
-                    found.setdefault((transfer.tx_hash, transfer.log_index), transfer)
+            answered.append({int(log["blockNumber"]) for log in logs})
+            collected.extend(logs)
+        collected.extend(self._recheck(blocks, topics, answered[0] & answered[1]))
+        for log in collected:
+            transfer = self._transfer(log, blocks, prices, from_block, to_block)
+            if transfer is not None:
+                found.setdefault((transfer.tx_hash, transfer.log_index), transfer)
         return tuple(sorted(found.values(), key=lambda t: (t.block_number, t.log_index)))
+
+    def _recheck(
+        self, blocks: Mapping[int, Any], topics: Sequence[str], answered: set[int]
+    ) -> list[Any]:
+        """Logs, asked by block hash, of blocks whose bloom may hold a squad transfer
+        that one of the two ``eth_getLogs`` answers (out, in) did not bring.
+
+        A node behind a load balancer answers ``[]`` for blocks it has not seen;
+        asked by hash it refuses instead, so a transfer is never silently missed.
+        The cost: one call per block with squad token activity in one direction only
+        (a bloom does not tell the topic positions apart), or a bloom false positive.
+        """
+        if not self.tokens or not topics:
+            return []
+        masks = (
+            [bloom_mask(t.address) for t in self.tokens],
+            bloom_mask(TRANSFER_TOPIC),
+            [bloom_mask(topic) for topic in topics],
+        )
+        wanted = {topic.lower() for topic in topics}
+        logs: list[Any] = []
+        for number, block in sorted(blocks.items()):
+            bloom = block.get("logsBloom")
+            if number in answered or bloom is None:
+                continue
+            if bloom_may_match(bloom, tokens=masks[0], topic=masks[1], wallets=masks[2]):
+                logs.extend(
+                    log
+                    for log in self._logs_of_block(number, _hex(block["hash"]))
+                    if any(_hex(t).lower() in wanted for t in log["topics"][1:3])
+                )
+        return logs
+
+    def _logs_of_block(self, number: int, block_hash: str) -> list[Any]:
+        where: dict[str, Any] = {"address": [t.address for t in self.tokens]}
+        where["topics"] = [TRANSFER_TOPIC]
+        by_hash = {**where, "blockHash": block_hash}
+        try:
+            return list(
+                self.client.call("eth_getLogs", lambda w3: w3.eth.get_logs(by_hash))  # type: ignore[arg-type]
+            )
+        except NotFoundError:
+            raise  # the node lacks the block: never read that as "no logs"
+        except RpcResponseError:  # no EIP-234 block-hash filter (eth-tester): by number
+            return self.client.get_logs({**where, "fromBlock": number, "toBlock": number})
 
     def _transfer(
         self,
