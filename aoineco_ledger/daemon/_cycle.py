@@ -21,6 +21,7 @@ from aoineco_ledger.chains import Activity, Scanner
 from aoineco_ledger.daemon._classify import classify
 from aoineco_ledger.daemon._squad import Squad
 from aoineco_ledger.daemon._statements import build_statements, needs_opening, statement_key
+from aoineco_ledger.errors import ChainError
 from aoineco_ledger.ledger import Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
 
@@ -101,6 +102,8 @@ class ChainCycle:
         holder: this replica's name for the lease.
         lease_seconds: how long the lease lasts without renewal.
         clock: returns the current aware time.
+        block_hash: the chain's hash of a block (lowercase hex), to notice a reorg
+            below the checkpoint; None skips the check.
     """
 
     def __init__(
@@ -115,6 +118,7 @@ class ChainCycle:
         holder: str = "aoineco-ledger",
         lease_seconds: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        block_hash: Callable[[int], str] | None = None,
     ) -> None:
         self.ledger = ledger
         self.squad = squad
@@ -125,6 +129,7 @@ class ChainCycle:
         self.holder = holder
         self.lease_seconds = lease_seconds
         self._clock = clock
+        self._block_hash = block_hash
         self._assets = (squad.native_symbol, *squad.tokens)
 
     @property
@@ -144,7 +149,8 @@ class ChainCycle:
 
         Raises:
             ChainError: the chain could not be read (nothing of the failed chunk
-                is written; the next cycle retries it).
+                is written; the next cycle retries it), or a reorg went below the
+                checkpoint.
             StoreError: the store failed.
         """
         started = time.monotonic()
@@ -152,6 +158,7 @@ class ChainCycle:
         if not store.try_lease(self.lease_name, holder=self.holder, ttl_seconds=self.lease_seconds):
             return self._result("lease-held", started)
         first = store.checkpoint(self.squad.chain_id)
+        self._check_reorg(first)
         target = int(self._target())
         totals = [0, 0, 0]  # chunks, seen, added
         statements: tuple[Statement, ...] = ()
@@ -175,6 +182,22 @@ class ChainCycle:
                 )
         status: Status = "done" if totals[0] else "up-to-date"
         return self._result(status, started, first, checkpoint, target, totals, statements)
+
+    def _check_reorg(self, checkpoint: Checkpoint | None) -> None:
+        """Refuse to go on when the checkpoint's block is no longer on the chain.
+
+        Raises:
+            ChainError: the block at the checkpoint has another hash now.
+        """
+        if checkpoint is None or self._block_hash is None:
+            return
+        now = self._block_hash(checkpoint.block_number).lower()
+        if now != checkpoint.block_hash.lower():
+            raise ChainError(
+                f"{self.squad.chain}: block {checkpoint.block_number} changed since it was booked "
+                f"(hash {checkpoint.block_hash} is now {now}): a reorg deeper than the finality "
+                "setting; nothing more is booked until an operator looks (raise finality)"
+            )
 
     def _joining(self, checkpoint: Checkpoint | None) -> tuple[int, int] | None:
         """An empty chunk at the checkpoint when wallets joined since, for their openings."""

@@ -241,6 +241,7 @@ def build(
                 holder=name,
                 lease_seconds=lease_seconds(chain.poll_seconds),
                 clock=now,
+                block_hash=_hash_of(client),
             )
         )
     polls = {chain.chain_id: chain.poll_seconds for chain in config.chains}
@@ -285,6 +286,14 @@ def _spec(chain: ChainConfig) -> ChainSpec:
         native_symbol=chain.native_symbol,
         finality=chain.finality,
     )
+
+
+def _hash_of(client: RpcClient) -> Callable[[int], str]:
+    def block_hash(number: int) -> str:
+        value = client.block(number, full=False)["hash"]
+        return "0x" + bytes(value).hex() if isinstance(value, bytes) else str(value).lower()
+
+    return block_hash
 
 
 def _target(client: RpcClient, chain: ChainConfig) -> Callable[[], int]:

@@ -110,7 +110,8 @@ class TestCycle:
         service = _service(chain, ledger, _config(chain))
         service.run_once()
         count = ledger.store.count()
-        rewound = Checkpoint(chain_id=SPEC.chain_id, block_number=0, block_hash="0x0", wallets=())
+        genesis = "0x" + bytes(chain.w3.eth.get_block(0)["hash"]).hex()
+        rewound = Checkpoint(chain_id=SPEC.chain_id, block_number=0, block_hash=genesis, wallets=())
         ledger.record_observed([], checkpoint=rewound)
         run = service.run_once()[0]
         assert run.result is not None and run.result.entries_seen == count
@@ -127,6 +128,25 @@ class TestCycle:
         service.run_once()
         assert ledger.store.checkpoint(SPEC.chain_id).block_number == chain.w3.eth.block_number  # type: ignore[union-attr]
         assert len(_refs(ledger)) == 15
+
+    def test_reorg_below_checkpoint_stops(self, chain: Chain, ledger: Ledger) -> None:
+        """A checkpoint whose block hash no longer matches the chain stops the cycle, loudly."""
+        _activity(chain, 1)
+        service = _service(chain, ledger, _config(chain))
+        service.run_once()
+        at = ledger.store.checkpoint(SPEC.chain_id)
+        assert at is not None
+        forged = Checkpoint(
+            chain_id=SPEC.chain_id,
+            block_number=at.block_number,
+            block_hash="0x" + "11" * 32,
+            wallets=at.wallets,
+        )
+        ledger.record_observed([], checkpoint=forged)
+        _activity(chain, 1)
+        run = service.run_once()[0]
+        assert run.error is not None and "reorg" in run.error
+        assert ledger.store.checkpoint(SPEC.chain_id) == forged
 
     def test_lease_held_by_another_replica(self, chain: Chain, ledger: Ledger) -> None:
         """While another replica holds chain:{id}, a cycle writes nothing."""
