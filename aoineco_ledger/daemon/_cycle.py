@@ -19,9 +19,9 @@ import structlog
 
 from aoineco_ledger.chains import Activity, Scanner
 from aoineco_ledger.daemon._classify import classify
+from aoineco_ledger.daemon._reorg import booked, correct_reorg, remember_block
 from aoineco_ledger.daemon._squad import Squad
 from aoineco_ledger.daemon._statements import build_statements, needs_opening, statement_key
-from aoineco_ledger.errors import ChainError
 from aoineco_ledger.ledger import Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
 
@@ -157,8 +157,7 @@ class ChainCycle:
         store = self.ledger.store
         if not store.try_lease(self.lease_name, holder=self.holder, ttl_seconds=self.lease_seconds):
             return self._result("lease-held", started)
-        first = store.checkpoint(self.squad.chain_id)
-        self._check_reorg(first)
+        first = self._check_reorg(store.checkpoint(self.squad.chain_id))
         target = int(self._target())
         totals = [0, 0, 0]  # chunks, seen, added
         statements: tuple[Statement, ...] = ()
@@ -183,21 +182,18 @@ class ChainCycle:
         status: Status = "done" if totals[0] else "up-to-date"
         return self._result(status, started, first, checkpoint, target, totals, statements)
 
-    def _check_reorg(self, checkpoint: Checkpoint | None) -> None:
-        """Refuse to go on when the checkpoint's block is no longer on the chain.
+    def _check_reorg(self, checkpoint: Checkpoint | None) -> Checkpoint | None:
+        """Correct a reorg below the checkpoint (reversing entries; see ``_reorg``).
+
+        Returns:
+            The checkpoint to go on from: moved back to the fork point after a reorg.
 
         Raises:
-            ChainError: the block at the checkpoint has another hash now.
+            ChainError: the chain could not be read, or no booked block is on it any more.
         """
-        if checkpoint is None or self._block_hash is None:
-            return
-        now = self._block_hash(checkpoint.block_number).lower()
-        if now != checkpoint.block_hash.lower():
-            raise ChainError(
-                f"{self.squad.chain}: block {checkpoint.block_number} changed since it was booked "
-                f"(hash {checkpoint.block_hash} is now {now}): a reorg deeper than the finality "
-                "setting; nothing more is booked until an operator looks (raise finality)"
-            )
+        return correct_reorg(
+            self.ledger, checkpoint, block_hash=self._block_hash, now=self._clock()
+        )
 
     def _joining(self, checkpoint: Checkpoint | None) -> tuple[int, int] | None:
         """An empty chunk at the checkpoint when wallets joined since, for their openings."""
@@ -237,6 +233,7 @@ class ChainCycle:
             activity=activity, squad=self.squad, entries=entries, previous=previous, now=now
         )
         advanced = _checkpoint(activity, self.squad, now, checkpoint)
+        entries = booked(entries, ledger=self.ledger, checkpoint=checkpoint)  # refs after a reorg
         result = self.ledger.record_observed(entries, checkpoint=advanced, statements=statements)
         _log_chunk(
             self.squad, activity, statements, previous, seen=len(entries), added=result.added
@@ -281,7 +278,9 @@ def _checkpoint(
         block_hash=activity.to_block_hash,
         wallets=tuple(squad.wallets),
         updated_at=now,
-        state=dict(previous.state) if previous is not None else {},
+        state=remember_block(
+            previous.state if previous else {}, activity.to_block, activity.to_block_hash
+        ),
     )
 
 

@@ -276,7 +276,7 @@ def entry_from_dict(data: Mapping[str, Any]) -> Entry:
     if "amount" not in fields or "ts" not in fields:
         raise InvalidEntryError("an entry needs an amount and a timestamp")
     amount = _decimal(fields["amount"], "amount")
-    if amount < 0:
+    if amount < 0 and fields.get("reverses") is None:  # only a reversal cancels with a minus
         raise InvalidEntryError(f"amount is negative: {fields['amount']!r}")
     source = fields.get("source", "manual")
     if source not in _SOURCES:
