@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -51,8 +52,8 @@ def _entry(block: int, kind: str = "gas", *, hashes: dict[int, str] = OLD) -> En
     )
 
 
-def _checkpoint(*, block: int = 14, **state: object) -> Checkpoint:
-    return Checkpoint(chain_id=31337, block_number=block, block_hash=OLD[block], state=state)
+def _checkpoint(state: dict[str, Any] | None = None, *, block: int = 14) -> Checkpoint:
+    return Checkpoint(chain_id=31337, block_number=block, block_hash=OLD[block], state=state or {})
 
 
 def _chain(hashes: dict[int, str], head: int = 19) -> Callable[[int], str | None]:
@@ -78,7 +79,7 @@ class TestFindFork:
         """A recent checkpoint at 11, not an entry, can be the fork point too."""
         hashes = {**NEW, 11: OLD[11]}
         state = {RECENT_KEY: [[9, OLD[9]], [11, OLD[11]]]}
-        fork = find_fork(_checkpoint(**state), [_entry(8)], _chain(hashes))
+        fork = find_fork(_checkpoint(state), [_entry(8)], _chain(hashes))
         assert fork is not None and fork.block_number == 11
 
     def test_shorter_chain_counts_as_changed(self) -> None:
@@ -139,7 +140,7 @@ class TestPlanRewind:
         """The rewound checkpoint is the fork block, with hashes above it forgotten."""
         state = {RECENT_KEY: [[9, OLD[9]], [12, OLD[12]]], "nonces": {"a": 1}}
         plan = plan_rewind(
-            _checkpoint(**state),
+            _checkpoint(state),
             [_entry(10), _entry(12)],
             chain_hash=_chain(NEW),
             reversed_refs=_never,
