@@ -18,7 +18,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    func,
+    or_,
+    select,
+    true,
+    type_coerce,
+    union_all,
+)
 
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger.store.base import EntryFilter, TotalKey, Totals
@@ -94,52 +105,50 @@ def entry_conditions(query: EntryFilter) -> list[ColumnElement[bool]]:
 
 
 def _raw_groups(
-    conn: Connection,
+    dialect: str,
     ranges: Sequence[tuple[datetime | None, datetime | None]],
     conds: list[ColumnElement[bool]],
-) -> Iterable[Any]:
+) -> Select[Any] | None:
     if not ranges:
-        return ()
+        return None
     e = entries.c
-    stmt = (
+    return (
         select(
             e.direction,
             e.category,
             e.agent,
-            _sum(conn.dialect.name, e.amount),
+            _sum(dialect, e.amount),
             func.count(),
             type_coerce(func.min(e.ts), UtcDateTime()),
         )
         .where(or_(*(_range(lo, hi) for lo, hi in ranges)), *conds)
         .group_by(e.direction, e.category, e.agent)
     )
-    return conn.execute(stmt).all()
 
 
 def _rolled_groups(
-    conn: Connection,
+    dialect: str,
     ranges: Sequence[tuple[str, int, int]],
     conds: list[ColumnElement[bool]],
-) -> Iterable[Any]:
+) -> Select[Any] | None:
     if not ranges:
-        return ()
+        return None
     r = rollups.c
     where = or_(
         *(and_(r.grain == g, r.bucket >= lo, r.bucket < hi) for g, lo, hi in ranges),
     )
-    stmt = (
+    return (
         select(
             r.direction,
             r.category,
             r.agent,
-            _sum(conn.dialect.name, r.amount_sum),
+            _sum(dialect, r.amount_sum),
             func.sum(r.n),
             type_coerce(func.min(r.min_ts), UtcDateTime()),
         )
         .where(where, *conds)
         .group_by(r.direction, r.category, r.agent)
     )
-    return conn.execute(stmt).all()
 
 
 def _merge(parts: Iterable[Iterable[Any]]) -> Totals:
@@ -162,14 +171,19 @@ def read_totals(conn: Connection, query: EntryFilter) -> Totals:
     Raises:
         sqlalchemy.exc.SQLAlchemyError: the database failed (the store translates it).
     """
+    dialect = conn.dialect.name
     if query.chain_id is not None or query.wallet is not None:
-        return _merge([_raw_groups(conn, [(None, None)], entry_conditions(query))])
-    plan = plan_window(query.since, query.until)
-    keys_r = _key_conditions(rollups, query)
-    keys_e = _key_conditions(entries, query)
-    return _merge(
-        [_rolled_groups(conn, plan.rolled, keys_r), _raw_groups(conn, plan.raw, keys_e)],
-    )
+        parts = [_raw_groups(dialect, [(None, None)], entry_conditions(query))]
+    else:
+        plan = plan_window(query.since, query.until)
+        parts = [
+            _rolled_groups(dialect, plan.rolled, _key_conditions(rollups, query)),
+            _raw_groups(dialect, plan.raw, _key_conditions(entries, query)),
+        ]
+    selects = [p for p in parts if p is not None]
+    # One statement, so whole buckets and edges come from one snapshot in one round trip.
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    return _merge([conn.execute(stmt).all()])
 
 
 def read_count(conn: Connection) -> int:

@@ -1,20 +1,23 @@
-"""The hot path of an append: entries and rollup rows as driver parameters.
+"""The hot path of an append: entries and rollup rows straight to the driver.
 
 SQLAlchemy's per-value type processing costs more than SQLite's whole insert,
-so the two statements every append runs many times over (one ``entries`` row
-per entry, a few ``rollups`` rows per entry) are written here as plain SQL with
-parameter tuples built in one pass, handed to the driver's ``executemany``.
-The values are exactly what the column types in ``_types.py`` would bind:
-decimal text, fixed-width UTC text and JSON text for SQLite; ``Decimal``,
-aware ``datetime`` and JSON text for PostgreSQL. The round-trip tests read
-every field back through the typed columns.
+so the statements every append runs (the existence check, the ``entries``
+insert, the ``rollups`` upsert) are plain SQL on the connection's own DBAPI
+cursor, inside the transaction SQLAlchemy began. SQLite gets ``executemany``
+with one tuple per row; PostgreSQL gets one statement per batch whatever its
+size, the columns passed as text arrays and ``unnest``-ed and cast on the
+server (one round trip instead of one per row).
+
+The values are exactly what the column types in ``_types.py`` bind: decimal
+text, fixed-width UTC text and JSON text (PostgreSQL casts the text to
+``NUMERIC`` and ``TIMESTAMPTZ`` exactly). The round-trip tests read every field
+back through the typed columns.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
@@ -26,69 +29,92 @@ from aoineco_ledger.ledger.store.sql._types import format_utc
 
 __all__ = ["ENTRY_COLUMNS", "existing_keys", "insert_new_entries", "upsert_rollup_rows"]
 
-ENTRY_COLUMNS = (
-    "id",
-    "ts",
-    "direction",
-    "amount",
-    "currency",
-    "category",
-    "agent",
-    "vendor",
-    "description",
-    "account",
-    "context",
-    "receipt_url",
-    "tags",
-    "source",
-    "ref",
-    "flags",
-    "reverses",
-    "meta",
-    "chain_id",
-    "chain",
-    "wallet",
-    "counterparty",
-    "tx_hash",
-    "log_index",
-    "block_number",
-    "block_hash",
-    "asset",
-    "asset_amount",
-    "asset_decimals",
-    "price_usd",
-    "price_source",
-    "l2_fee_wei",
-    "l1_fee_wei",
-    "operator_fee_wei",
-    "blob_fee_wei",
+ENTRY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "text"),
+    ("ts", "timestamptz"),
+    ("direction", "text"),
+    ("amount", "numeric"),
+    ("currency", "text"),
+    ("category", "text"),
+    ("agent", "text"),
+    ("vendor", "text"),
+    ("description", "text"),
+    ("account", "text"),
+    ("context", "text"),
+    ("receipt_url", "text"),
+    ("tags", "text"),
+    ("source", "text"),
+    ("ref", "text"),
+    ("flags", "text"),
+    ("reverses", "text"),
+    ("meta", "text"),
+    ("chain_id", "bigint"),
+    ("chain", "text"),
+    ("wallet", "text"),
+    ("counterparty", "text"),
+    ("tx_hash", "text"),
+    ("log_index", "bigint"),
+    ("block_number", "bigint"),
+    ("block_hash", "text"),
+    ("asset", "text"),
+    ("asset_amount", "numeric"),
+    ("asset_decimals", "integer"),
+    ("price_usd", "numeric"),
+    ("price_source", "text"),
+    ("l2_fee_wei", "numeric"),
+    ("l1_fee_wei", "numeric"),
+    ("operator_fee_wei", "numeric"),
+    ("blob_fee_wei", "numeric"),
 )
-"""The ``entries`` columns in the order of the parameter tuples below."""
+"""The ``entries`` columns in the order of the row tuples, with their PostgreSQL types."""
 
-_CHUNK = 500
+_ROLLUP_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("grain", "text"),
+    ("bucket", "bigint"),
+    ("direction", "text"),
+    ("category", "text"),
+    ("agent", "text"),
+    ("amount_sum", "numeric"),
+    ("n", "bigint"),
+    ("min_ts", "timestamptz"),
+)
 _ROLLUP_KEY = "grain, bucket, direction, category, agent"
-_ROLLUP_COLUMNS = f"{_ROLLUP_KEY}, amount_sum, n, min_ts"
+_CHUNK = 500
 
 
-def _insert_sql(mark: str) -> str:
-    cols = ", ".join(ENTRY_COLUMNS)
-    marks = ", ".join([mark] * len(ENTRY_COLUMNS))
-    return f"INSERT INTO entries ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING"
+def _sqlite_insert(table: str, columns: Sequence[tuple[str, str]], tail: str) -> str:
+    names = ", ".join(c for c, _ in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))}) {tail}"
 
 
-_ENTRY_SQL = {"sqlite": _insert_sql("?"), "postgresql": _insert_sql("%s")}
+def _unnest_insert(table: str, columns: Sequence[tuple[str, str]], tail: str) -> str:
+    names = ", ".join(c for c, _ in columns)
+    casts = ", ".join(f"c{i}::{t}" for i, (_, t) in enumerate(columns))
+    arrays = ", ".join("%s::text[]" for _ in columns)
+    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
+    return (
+        f"INSERT INTO {table} ({names}) SELECT {casts} FROM unnest({arrays}) AS u({aliases}) {tail}"
+    )
+
+
+_ENTRY_SQL = {
+    "sqlite": _sqlite_insert("entries", ENTRY_COLUMNS, "ON CONFLICT DO NOTHING"),
+    "postgresql": _unnest_insert("entries", ENTRY_COLUMNS, "ON CONFLICT DO NOTHING"),
+}
 _ROLLUP_SQL = {
-    "sqlite": (
-        f"INSERT INTO rollups ({_ROLLUP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "sqlite": _sqlite_insert(
+        "rollups",
+        _ROLLUP_COLUMNS,
         f"ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET "
         "amount_sum = decadd(amount_sum, excluded.amount_sum), n = n + excluded.n, "
-        "min_ts = min(min_ts, excluded.min_ts)"
+        "min_ts = min(min_ts, excluded.min_ts)",
     ),
-    "postgresql": (
-        f"INSERT INTO rollups ({_ROLLUP_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+    "postgresql": _unnest_insert(
+        "rollups",
+        _ROLLUP_COLUMNS,
         f"ON CONFLICT ({_ROLLUP_KEY}) DO UPDATE SET "
         "amount_sum = rollups.amount_sum + excluded.amount_sum, "
-        "n = rollups.n + excluded.n, min_ts = LEAST(rollups.min_ts, excluded.min_ts)"
+        "n = rollups.n + excluded.n, min_ts = LEAST(rollups.min_ts, excluded.min_ts)",
     ),
 }
 
@@ -105,15 +131,12 @@ def _meta(pairs: Sequence[tuple[str, str]]) -> str:
     return json.dumps([[k, v] for k, v in pairs], separators=(",", ":"), ensure_ascii=False)
 
 
-def _text(value: int | Decimal | None) -> str | None:
+def _text(value: object) -> str | None:
     return None if value is None else str(value)
 
 
-def _numeric(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _sqlite_row(e: Entry) -> tuple[Any, ...]:
+def _row(e: Entry) -> tuple[Any, ...]:
+    """One ``entries`` row: text everywhere SQLite must not guess (money, wei, time)."""
     return (
         *(e.id, format_utc(e.ts), e.direction, str(e.amount), e.currency, e.category),
         *(e.agent, e.vendor, e.description, e.account, e.context, e.receipt_url),
@@ -125,32 +148,34 @@ def _sqlite_row(e: Entry) -> tuple[Any, ...]:
     )
 
 
-def _postgresql_row(e: Entry) -> tuple[Any, ...]:
-    return (
-        *(e.id, e.ts, e.direction, e.amount, e.currency, e.category),
-        *(e.agent, e.vendor, e.description, e.account, e.context, e.receipt_url),
-        *(_json_list(e.tags), e.source, e.ref, _json_list(e.flags), e.reverses, _meta(e.meta)),
-        *(e.chain_id, e.chain, e.wallet, e.counterparty, e.tx_hash, e.log_index),
-        *(e.block_number, e.block_hash, e.asset, _numeric(e.asset_amount), e.asset_decimals),
-        *(e.price_usd, e.price_source, _numeric(e.l2_fee_wei), _numeric(e.l1_fee_wei)),
-        *(_numeric(e.operator_fee_wei), _numeric(e.blob_fee_wei)),
-    )
+def _as_text_columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[str | None]]:
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    for row in rows:
+        for i, value in enumerate(row):
+            columns[i].append(value if value is None or isinstance(value, str) else str(value))
+    return columns
 
 
-def _cursor(conn: Connection) -> Any:
-    """A DBAPI cursor on the connection's transaction (no per-row SQLAlchemy processing)."""
-    return conn.connection.cursor()
-
-
-def _execute_many(conn: Connection, sql: str, rows: list[tuple[Any, ...]]) -> int:
-    cur = _cursor(conn)
+def _write(conn: Connection, sql: dict[str, str], rows: list[tuple[Any, ...]], width: int) -> int:
+    """Run one write statement over ``rows``; returns the rows it touched."""
+    cur = conn.connection.cursor()
     try:
-        cur.executemany(sql, rows)
+        if conn.dialect.name == "sqlite":
+            cur.executemany(sql["sqlite"], rows)
+        else:
+            cur.execute(sql["postgresql"], _as_text_columns(rows, width))
         return int(cur.rowcount)
     except conn.dialect.loaded_dbapi.Error as e:
         raise StoreError(f"write failed: {e}") from e
     finally:
         cur.close()
+
+
+def _existing_sql(sqlite: bool, n_ids: int, n_refs: int) -> str:
+    if not sqlite:
+        return "SELECT id, ref FROM entries WHERE id = ANY(%s) OR ref = ANY(%s)"
+    sql = f"SELECT id, ref FROM entries WHERE id IN ({', '.join('?' * n_ids)})"
+    return sql + (f" OR ref IN ({', '.join('?' * n_refs)})" if n_refs else "")
 
 
 def existing_keys(conn: Connection, chosen: Sequence[Entry]) -> tuple[set[str], set[str]]:
@@ -162,20 +187,13 @@ def existing_keys(conn: Connection, chosen: Sequence[Entry]) -> tuple[set[str], 
     ids: set[str] = set()
     refs: set[str] = set()
     sqlite = conn.dialect.name == "sqlite"
-    cur = _cursor(conn)
+    cur = conn.connection.cursor()
     try:
         for i in range(0, len(chosen), _CHUNK):
-            part = chosen[i : i + _CHUNK]
-            want_ids = [e.id for e in part]
-            want_refs = [e.ref for e in part if e.ref is not None]
-            if sqlite:
-                sql = f"SELECT id, ref FROM entries WHERE id IN ({', '.join('?' * len(want_ids))})"
-                if want_refs:
-                    sql += f" OR ref IN ({', '.join('?' * len(want_refs))})"
-                cur.execute(sql, [*want_ids, *want_refs])
-            else:
-                sql = "SELECT id, ref FROM entries WHERE id = ANY(%s) OR ref = ANY(%s)"
-                cur.execute(sql, (want_ids, want_refs))
+            want_ids = [e.id for e in chosen[i : i + _CHUNK]]
+            want_refs = [e.ref for e in chosen[i : i + _CHUNK] if e.ref is not None]
+            params: Any = [*want_ids, *want_refs] if sqlite else (want_ids, want_refs)
+            cur.execute(_existing_sql(sqlite, len(want_ids), len(want_refs)), params)
             for id_, ref in cur.fetchall():
                 ids.add(id_)
                 if ref is not None:
@@ -198,25 +216,23 @@ def insert_new_entries(conn: Connection, new: Sequence[Entry]) -> None:
     """
     if not new:
         return
-    sqlite = conn.dialect.name == "sqlite"
-    rows = [(_sqlite_row if sqlite else _postgresql_row)(e) for e in new]
-    added = _execute_many(conn, _ENTRY_SQL["sqlite" if sqlite else "postgresql"], rows)
+    rows = [_row(e) for e in new]
+    added = _write(conn, _ENTRY_SQL, rows, len(ENTRY_COLUMNS))
     if added != len(new):
         raise StoreError(
             f"{len(new) - added} entries appeared under the writer lock; nothing written"
         )
-    stamps = [r[1] for r in rows] if sqlite else None
-    upsert_rollup_rows(conn, rollup_deltas(new, stamps))
+    upsert_rollup_rows(conn, rollup_deltas(new, [r[1] for r in rows]))
 
 
 def upsert_rollup_rows(
     conn: Connection, deltas: dict[tuple[str, int, str, str, str], list[Any]]
 ) -> None:
-    """Add ``{(grain, bucket, direction, category, agent): [sum, n, min_ts]}`` to the rollups."""
+    """Add ``{(grain, bucket, direction, category, agent): [sum, n, min_ts]}`` to the rollups.
+
+    ``min_ts`` is fixed-width UTC text (see :func:`~._types.format_utc`).
+    """
     if not deltas:
         return
-    sqlite = conn.dialect.name == "sqlite"
-    rows: list[tuple[Any, ...]] = []
-    for key, (total, n, first) in deltas.items():
-        rows.append((*key, str(total) if sqlite else total, n, first))
-    _execute_many(conn, _ROLLUP_SQL["sqlite" if sqlite else "postgresql"], rows)
+    rows = [(*key, str(total), n, first) for key, (total, n, first) in deltas.items()]
+    _write(conn, _ROLLUP_SQL, rows, len(_ROLLUP_COLUMNS))

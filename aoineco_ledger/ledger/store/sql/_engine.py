@@ -84,7 +84,10 @@ def create_store_engine(url: URL, *, synchronous: str = "FULL") -> Engine:
         engine = create_engine(url, **kw)
     else:
         try:
-            engine = create_engine(url, pool_pre_ping=True)
+            # No pre-ping (a round trip per checkout): a dropped connection fails
+            # one call, SQLAlchemy then invalidates the pool and the next call
+            # reconnects; the reconciler retries on its next cycle anyway.
+            engine = create_engine(url)
         except ModuleNotFoundError as e:
             raise ImportError(
                 "postgresql:// stores need psycopg 3: pip install 'psycopg[binary]>=3.1'"

@@ -150,6 +150,11 @@ class SqlStore:
         self._local = threading.local()
         self._sqlite = engine.dialect.name == "sqlite"
         self.url: str = masked(engine.url)
+        # PostgreSQL reads run in autocommit: no BEGIN/ROLLBACK round trips around
+        # a single statement (totals are one UNION ALL statement, one snapshot).
+        self._reader = (
+            engine if self._sqlite else engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         with translate_errors(self.url):
             ensure_schema(engine, where=self.url, auto_migrate=auto_migrate)
             self._lock = None if self._sqlite else self._writer_key()
@@ -231,7 +236,7 @@ class SqlStore:
         if held is not None:
             yield held
             return
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             yield conn
 
     @contextmanager
