@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from eth_utils.address import to_checksum_address
 
+from aoineco_ledger._masking import mask_password, mask_url
 from aoineco_ledger.errors import LedgerError
 from aoineco_ledger.typing import Address
 
@@ -130,44 +131,3 @@ def parse_rpc_url(value: object) -> str:
             "not an http(s):// or ws(s):// URL with a host (value hidden: it may hold a key)"
         )
     return text
-
-
-def mask_url(url: str) -> str:
-    """Hide what may be secret in a URL: user info, path, query and fragment.
-
-    ``https://base-mainnet.g.alchemy.com/v2/KEY`` becomes
-    ``https://base-mainnet.g.alchemy.com/***``; a URL with nothing to hide is
-    returned as it is. Works for store URLs too (``postgresql://u:pw@h/db``).
-    """
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = parts.port
-    except ValueError:
-        return "***"
-    if not parts.scheme:
-        return "***"
-    netloc = host if port is None else f"{host}:{port}"
-    if parts.username is not None or parts.password is not None:
-        netloc = f"***@{netloc}"
-    secret_path = parts.path not in ("", "/")
-    path = "/***" if secret_path else parts.path
-    query = "***" if parts.query else ""
-    fragment = "***" if parts.fragment else ""
-    return urlunsplit((parts.scheme, netloc, path, query, fragment))
-
-
-def mask_password(url: str) -> str:
-    """Hide only the password of a URL (``postgresql://u:***@h/db``); keep the path.
-
-    For store URLs, whose path is a harmless file name or database name.
-    """
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "***"
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))

@@ -18,27 +18,28 @@ class TestMaskUrl:
         [
             (
                 "https://base-mainnet.g.alchemy.com/v2/AbCdEf0123456789xyz",
-                "https://base-mainnet.g.alchemy.com/v2/***",
+                "https://base-mainnet.g.alchemy.com/***",
             ),
             (
                 "https://mainnet.infura.io/v3/0123456789abcdef0123456789abcdef",
-                "https://mainnet.infura.io/v3/***",
+                "https://mainnet.infura.io/***",
             ),
             (
                 "https://rpc.example/?apikey=s3cr3t&chain=base",
-                "https://rpc.example/?apikey=***&chain=***",
+                "https://rpc.example/?***",
             ),
-            ("https://user:pass@node.example:8545/rpc", "https://***@node.example:8545/rpc"),
+            ("https://user:pass@node.example:8545/rpc", "https://***@node.example:8545/***"),
+            ("https://node.example/secretpath/KEY123", "https://node.example/***"),
             (
                 "https://x.quiknode.pro/4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c/",
-                "https://x.quiknode.pro/***/",
+                "https://x.quiknode.pro/***",
             ),
             ("http://127.0.0.1:8545", "http://127.0.0.1:8545"),
             ("https://mainnet.base.org", "https://mainnet.base.org"),
         ],
     )
     def test_secrets_are_masked(self, url: str, masked: str) -> None:
-        """Keys in paths, query strings and userinfo become ***; the rest stays readable."""
+        """Paths, query strings and userinfo become ***, however short the key; host stays."""
         assert mask_url(url) == masked
 
     def test_garbage_is_fully_masked(self) -> None:
