@@ -9,6 +9,7 @@ daemon's own cycle is the reference every faulty run must equal.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ __all__ = [
     "History",
     "LedgerRow",
     "build_history",
+    "cli",
     "config_toml",
     "fast_client",
     "ledger_rows",
@@ -283,3 +285,10 @@ def open_rows(store: str) -> set[LedgerRow]:
     """The comparable rows of the ledger at ``store`` (opened and closed again)."""
     with Ledger.open(store) as ledger:
         return ledger_rows(ledger)
+
+
+def cli(argv: list[str]) -> None:
+    """Run the command line in this process and exit with its code (a child process's target)."""
+    from aoineco_ledger.cli import main
+
+    sys.exit(main(argv))
