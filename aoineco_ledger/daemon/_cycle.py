@@ -20,9 +20,10 @@ import structlog
 from aoineco_ledger.chains import Activity, Scanner
 from aoineco_ledger.daemon._classify import classify
 from aoineco_ledger.daemon._reorg import booked, correct_reorg, remember_block
+from aoineco_ledger.daemon._report import usd_text
 from aoineco_ledger.daemon._squad import Squad
 from aoineco_ledger.daemon._statements import build_statements, needs_opening, statement_key
-from aoineco_ledger.ledger import Ledger
+from aoineco_ledger.ledger import Entry, Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
 
 __all__ = ["ChainCycle", "CycleResult", "plan_range"]
@@ -238,6 +239,7 @@ class ChainCycle:
         _log_chunk(
             self.squad, activity, statements, previous, seen=len(entries), added=result.added
         )
+        _log_booked(self.squad, entries, result.entries)
         return advanced, tuple(statements), len(entries), result.added
 
     def _result(
@@ -317,3 +319,22 @@ def _log_chunk(
         entries=seen,
         added=added,
     )
+
+
+def _log_booked(squad: Squad, entries: Sequence[Entry], stored: Sequence[Entry]) -> None:
+    """One debug line per entry this chunk added (the store returns an earlier one's twin)."""
+    for entry, kept in zip(entries, stored, strict=True):
+        if kept.id != entry.id:  # the ref was booked before: nothing new
+            continue
+        log.debug(
+            "entry_booked",
+            chain=squad.chain,
+            agent=entry.agent,
+            wallet=entry.wallet,
+            block=entry.block_number,
+            tx_hash=entry.tx_hash,
+            ref=entry.ref,
+            direction=entry.direction,
+            category=entry.category,
+            amount=usd_text(entry.amount),
+        )

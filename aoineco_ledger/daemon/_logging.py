@@ -1,7 +1,8 @@
 """structlog, configured once by the command line: JSON lines off a terminal, colours on one.
 
 Every event carries ``event``, ``level`` and ``timestamp`` (ISO-8601 UTC), plus
-``chain``, ``agent``, ``wallet``, ``block`` and ``tx_hash`` where they apply.
+``chain`` (the name) and ``chain_id``, ``agent``, ``wallet``, ``block`` and ``tx_hash`` where
+they apply; a cycle binds ``chain`` and ``chain_id`` for every line it logs.
 A last processor masks any secret the configuration holds (RPC URLs, the API
 token) wherever it would appear, so a key never reaches a log even by accident.
 """

@@ -1,19 +1,36 @@
 """Plain-text tables of what the reconciler found: statements, and the squad per agent.
 
 Shared by ``reconcile --once|--status`` and the demo. Amounts on chain are shown
-exactly, in whole units (``1.5`` USDC, never a float); USD to four places.
+exactly, in whole units (``1.5`` USDC, never a float); USD to four places, and to
+six in log lines (:func:`usd_text`), where a stored ``0.216306000000000000`` would
+only be noise.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
-from aoineco_ledger.ledger import MONEY_CONTEXT, ZERO, Ledger
+from aoineco_ledger.chains import get_chain
+from aoineco_ledger.errors import ConfigError
+from aoineco_ledger.ledger import ZERO, Ledger
+from aoineco_ledger.ledger._money import format_number, format_usd
 from aoineco_ledger.ledger.store.base import Statement
 
-__all__ = ["agent_table", "format_table", "statement_rows", "statement_table", "units", "usd"]
+__all__ = [
+    "agent_table",
+    "chain_label",
+    "format_table",
+    "statement_rows",
+    "statement_table",
+    "units",
+    "usd",
+    "usd_text",
+]
+
+LOG_PLACES = 6
+"""USD decimals in log lines: a millionth of a dollar is below any gas fee worth noticing."""
 
 
 def units(value: int, decimals: int) -> str:
@@ -26,18 +43,35 @@ def units(value: int, decimals: int) -> str:
 
 def usd(value: Decimal) -> str:
     """Dollars to four places, half-up (``$-0.0083``), in the ledger's own decimal context."""
-    return f"${value.quantize(Decimal('0.0001'), context=MONEY_CONTEXT)}"
+    return format_usd(value)
 
 
-def statement_rows(statements: Sequence[Statement]) -> list[list[str]]:
-    """Table rows, header first, one per statement."""
+def usd_text(value: Decimal) -> str:
+    """USD for a log line: six places, half-up, trailing zeros dropped (``0.216306``, ``1``).
+
+    Only the text is rounded; the stored amount keeps every digit.
+    """
+    text = format_number(value, LOG_PLACES)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def statement_rows(
+    statements: Sequence[Statement], *, names: Mapping[int, str] | None = None
+) -> list[list[str]]:
+    """Table rows, header first, one per statement.
+
+    Args:
+        statements: the statements.
+        names: chain names by chain id (the configured ``[[chains]] name``); a chain
+            without one is shown by its registry name, else by its id.
+    """
     header = "chain agent wallet asset blocks opening in out fees expected on-chain difference"
     rows = [[*header.split(), "status"]]
     for s in statements:
         unit = functools.partial(units, decimals=s.asset_decimals)
         rows.append(
             [
-                str(s.chain_id),
+                chain_label(s.chain_id, names),
                 s.agent,
                 f"{s.wallet[:6]}…{s.wallet[-4:]}",
                 s.asset,
@@ -48,6 +82,16 @@ def statement_rows(statements: Sequence[Statement]) -> list[list[str]]:
             ]
         )
     return rows
+
+
+def chain_label(chain_id: int, names: Mapping[int, str] | None = None) -> str:
+    """A chain's name for people: the configured one, the registry's, else the id."""
+    if names and chain_id in names:
+        return names[chain_id]
+    try:
+        return get_chain(chain_id).name
+    except ConfigError:
+        return str(chain_id)
 
 
 def format_table(rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()) -> str:
@@ -63,9 +107,11 @@ def format_table(rows: Sequence[Sequence[str]], *, numeric: Sequence[int] = ()) 
     return "\n".join(lines)
 
 
-def statement_table(statements: Sequence[Statement]) -> str:
-    """Statements as an aligned text table."""
-    return format_table(statement_rows(statements), numeric=range(5, 12))
+def statement_table(
+    statements: Sequence[Statement], *, names: Mapping[int, str] | None = None
+) -> str:
+    """Statements as an aligned text table (``names``: chain names by id, as above)."""
+    return format_table(statement_rows(statements, names=names), numeric=range(5, 12))
 
 
 def agent_table(ledger: Ledger) -> str:

@@ -86,6 +86,7 @@ class Scheduler:
         )
         self._stopper: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._chains: dict[str, tuple[str, int]] = {}  # job id -> (chain name, chain id)
         self._add_jobs()
         self._scheduler.add_listener(
             self._on_event,
@@ -98,6 +99,7 @@ class Scheduler:
         now = self._clock()
         for cycle in self.service.cycles:
             chain_id = cycle.squad.chain_id
+            self._chains[f"chain:{chain_id}"] = (cycle.squad.chain, chain_id)
             self._scheduler.add_job(
                 self.service.run_chain,
                 "interval",
@@ -120,24 +122,27 @@ class Scheduler:
             )
 
     def _on_event(self, event: JobEvent) -> None:
-        if event.job_id == "watchdog":
+        if event.job_id not in self._chains:  # the watchdog
             return
-        chain = event.job_id.removeprefix("chain:")
+        chain, chain_id = self._chains[event.job_id]
         if event.code == EVENT_JOB_MISSED:
             self.counters.missed += 1
-            log.warning("run_missed", chain=chain, scheduled=event.scheduled_run_time.isoformat())
+            scheduled = event.scheduled_run_time.isoformat()
+            log.warning("run_missed", chain=chain, chain_id=chain_id, scheduled=scheduled)
         elif event.code == EVENT_JOB_MAX_INSTANCES:
             self.counters.skipped += 1
-            log.warning("run_skipped", chain=chain, reason="the previous cycle is still running")
+            reason = "the previous cycle is still running"
+            log.warning("run_skipped", chain=chain, chain_id=chain_id, reason=reason)
         elif event.code == EVENT_JOB_ERROR:
-            log.error("job_error", chain=chain, error=str(getattr(event, "exception", "")))
+            error = str(getattr(event, "exception", ""))
+            log.error("job_error", chain=chain, chain_id=chain_id, error=error)
         elif isinstance(event, JobSubmissionEvent):
             self.counters.submitted += 1
             scheduled = event.scheduled_run_times[-1]
             late = (self._clock() - scheduled).total_seconds()
             if late > 1.0:
                 self.counters.late += 1
-                log.warning("run_late", chain=chain, seconds=round(late, 3))
+                log.warning("run_late", chain=chain, chain_id=chain_id, seconds=round(late, 3))
 
     def run(self, *, install_signals: bool = True) -> int:
         """Run until SIGTERM or SIGINT (or :meth:`stop`); returns the exit code 0.

@@ -36,6 +36,7 @@ from aoineco_ledger.config import AppConfig, ChainConfig, TokenConfig
 from aoineco_ledger.daemon._cycle import ChainCycle, CycleResult
 from aoineco_ledger.daemon._health import ChainHealth
 from aoineco_ledger.daemon._logging import SecretScrubber, secrets_of
+from aoineco_ledger.daemon._report import usd_text
 from aoineco_ledger.daemon._squad import Squad
 from aoineco_ledger.errors import LedgerError, RpcError
 from aoineco_ledger.ledger import Alert, Ledger
@@ -135,8 +136,12 @@ class Service:
         squad = cycle.squad
         health = self.health[squad.chain_id]
         started = time.monotonic()
+        # Every line of this cycle (the ledger core's and the reorg check's too) names the chain.
         try:
-            result = cycle.run(should_stop=self.stopping.is_set)
+            with structlog.contextvars.bound_contextvars(
+                chain=squad.chain, chain_id=squad.chain_id
+            ):
+                result = cycle.run(should_stop=self.stopping.is_set)
         except LedgerError as exc:
             error = self._scrub(str(exc))
             if log_errors:
@@ -164,7 +169,13 @@ class Service:
             try:
                 client.connect()
             except RpcError as exc:
-                log.warning("rpc_unreachable", chain_id=chain_id, error=self._scrub(str(exc)))
+                health = self.health.get(chain_id)
+                log.warning(
+                    "rpc_unreachable",
+                    chain=health.chain if health is not None else client.chain.name,
+                    chain_id=chain_id,
+                    error=self._scrub(str(exc)),
+                )
 
     def chains_status(self) -> list[dict[str, Any]]:
         """Every chain's health record (the API's ``chains_status`` provider)."""
@@ -340,8 +351,8 @@ def _log_alert(alert: Alert) -> None:
         "budget_alert",
         kind=alert.kind,
         message=alert.message,
-        spent=str(alert.spent),
-        limit=str(alert.limit),
+        spent=usd_text(alert.spent),
+        limit=usd_text(alert.limit),
         agent=alert.entry.agent,
         chain=alert.entry.chain,
         tx_hash=alert.entry.tx_hash,
@@ -352,6 +363,7 @@ def _log_result(result: CycleResult) -> None:
     log.info(
         "cycle",
         chain=result.chain,
+        chain_id=result.chain_id,
         status=result.status,
         from_block=result.from_block,
         block=result.to_block,

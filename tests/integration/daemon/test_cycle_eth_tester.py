@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +17,14 @@ from web3.providers.eth_tester import EthereumTesterProvider
 
 from aoineco_ledger.chains import RpcClient, get_chain
 from aoineco_ledger.config import AppConfig
-from aoineco_ledger.daemon import Scheduler, Service, build
+from aoineco_ledger.daemon import (
+    Scheduler,
+    Service,
+    build,
+    configure_logging,
+    open_ledger,
+    reset_logging,
+)
 from aoineco_ledger.errors import ChainIdMismatchError
 from aoineco_ledger.ledger import Alert, Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint
@@ -231,3 +240,75 @@ class TestHealth:
         service = build(config, ledger=ledger, clients={anvil.chain_id: client})
         with pytest.raises(ChainIdMismatchError):
             service.verify_chains()
+
+
+def _json_lines(out: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+
+
+@pytest.fixture(name="log_lines")
+def _log_lines() -> Iterator[io.StringIO]:
+    """The process's log, as JSON at debug level, into a buffer (reset afterwards)."""
+    out = io.StringIO()
+    configure_logging(level="debug", fmt="json", stream=out)
+    yield out
+    reset_logging()
+
+
+@pytest.fixture(name="alerting")
+def _alerting() -> Iterator[Ledger]:
+    """A ledger opened as the daemon opens it: budget alerts go to the log."""
+    with open_ledger(AppConfig(ledger={"store": "memory://"})) as ledger:
+        yield ledger
+
+
+class TestLogFields:
+    def test_entry_booked_once_per_new_entry(
+        self, chain: Chain, ledger: Ledger, log_lines: io.StringIO
+    ) -> None:
+        """Each entry a cycle adds gets one entry_booked line with its chain facts; a rerun none."""
+        _activity(chain, 1)
+        service = _service(chain, ledger, _config(chain))
+        service.run_once()
+        rewound = Checkpoint(chain_id=SPEC.chain_id, block_number=0, block_hash="0x0", wallets=())
+        ledger.record_observed([], checkpoint=rewound)
+        service.run_once()  # the same blocks again: nothing new, so nothing booked
+        booked = [line for line in _json_lines(log_lines) if line["event"] == "entry_booked"]
+        refs = sorted(e.ref or "" for e in ledger.entries())
+        assert sorted(line["ref"] for line in booked) == refs and len(refs) == 5
+        first = next(line for line in booked if line["ref"].endswith(":gas"))
+        entry = next(e for e in ledger.entries() if e.ref == first["ref"])
+        assert (first["chain"], first["agent"], first["wallet"], first["block"]) == (
+            "eth-tester",
+            entry.agent,
+            entry.wallet,
+            entry.block_number,
+        )
+        assert (first["tx_hash"], Decimal(first["amount"])) == (entry.tx_hash, entry.amount)
+
+    def test_every_cycle_line_names_the_chain(
+        self, chain: Chain, alerting: Ledger, log_lines: io.StringIO
+    ) -> None:
+        """Lines logged inside a cycle carry chain (the name) and chain_id, even the core's."""
+        _activity(chain, 1)
+        budget = {"category": "Gas/Blockchain", "limit": "0.01", "period": "daily"}
+        _service(chain, alerting, _config(chain, budgets=[budget])).run_once()
+        lines = _json_lines(log_lines)
+        assert {"cycle", "entry_booked", "budget_alert"} <= {line["event"] for line in lines}
+        ours = [line for line in lines if "block" in line or line["event"] == "budget_alert"]
+        assert ours and all(
+            (line["chain"], line["chain_id"]) == ("eth-tester", SPEC.chain_id) for line in ours
+        )
+
+    def test_budget_alert_money_is_short(
+        self, chain: Chain, alerting: Ledger, log_lines: io.StringIO
+    ) -> None:
+        """budget_alert shows spent and limit to at most six decimals; the ledger keeps all."""
+        _activity(chain, 2)
+        budget = {"category": "Gas/Blockchain", "limit": "0.01", "period": "daily"}
+        _service(chain, alerting, _config(chain, budgets=[budget])).run_once()
+        alert = next(line for line in _json_lines(log_lines) if line["event"] == "budget_alert")
+        spent = Decimal(alert["spent"])
+        assert -spent.as_tuple().exponent <= 6 and alert["limit"] == "0.01"  # type: ignore[operator]
+        stored = sum((e.amount for e in alerting.entries(category="Gas/Blockchain")), Decimal(0))
+        assert -stored.as_tuple().exponent > 6  # type: ignore[operator]
