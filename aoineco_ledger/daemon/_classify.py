@@ -35,8 +35,8 @@ from aoineco_ledger.chains import (
 )
 from aoineco_ledger.daemon._refs import internal_ref, tx_ref
 from aoineco_ledger.daemon._squad import Squad
-from aoineco_ledger.errors import IncompleteReceiptError
-from aoineco_ledger.ledger import ZERO, Entry, new_entry, usd_value
+from aoineco_ledger.errors import IncompleteReceiptError, InvalidAmountError
+from aoineco_ledger.ledger import ZERO, Entry, new_entry, to_usd, usd_value
 
 __all__ = ["GAS_CATEGORY", "classify"]
 
@@ -361,6 +361,11 @@ def _priced(units: int, decimals: int, price: Price) -> tuple[Decimal, dict[str,
     if price.stale:
         flags.append("price-stale")
     amount = usd_value(units, price.usd, decimals)
+    try:
+        to_usd(amount)
+    except InvalidAmountError as exc:  # 2**256-1 units at $1: the price or the token is wrong
+        source = f"missing: {price.source} gives no usable USD value ({exc})"
+        return ZERO, {"price_usd": price.usd, "price_source": source, "flags": ("price-missing",)}
     return amount, {"price_usd": price.usd, "price_source": price.source, "flags": tuple(flags)}
 
 
