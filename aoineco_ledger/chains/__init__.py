@@ -46,7 +46,7 @@ from aoineco_ledger.chains._registry import (
 )
 from aoineco_ledger.chains._tokens import TokenSpec, check_token, read_token
 from aoineco_ledger.chains.rpc import RetryPolicy, RpcClient, RpcCounters, mask_url
-from aoineco_ledger.chains.scanning import BlockScanner, Scanner
+from aoineco_ledger.chains.scanning import BlockScanner, ProbeScanner, ProbeStats, Scanner
 
 __all__ = [
     "DEPOSIT_TX_TYPE",
@@ -69,6 +69,8 @@ __all__ = [
     "NativeTransfer",
     "Price",
     "PriceSource",
+    "ProbeScanner",
+    "ProbeStats",
     "RetryPolicy",
     "RpcClient",
     "RpcCounters",

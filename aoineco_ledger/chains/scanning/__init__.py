@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from aoineco_ledger.chains.scanning.base import Scanner, check_range
 from aoineco_ledger.chains.scanning.blocks import BlockScanner
+from aoineco_ledger.chains.scanning.probe import ProbeScanner, ProbeStats
 
-__all__ = ["BlockScanner", "Scanner", "check_range"]
+__all__ = ["BlockScanner", "ProbeScanner", "ProbeStats", "Scanner", "check_range"]
