@@ -4,12 +4,14 @@
 ``reconcile --once`` runs one cycle of every configured chain and exits 0 when
 every statement is reconciled, 3 when a difference remains, 1 when a chain
 failed. ``reconcile --status`` prints the latest statement of every wallet and
-asset. ``demo`` runs the whole thing on an in-process chain.
+asset. ``demo`` runs the whole thing on an in-process chain, with the metrics
+API on loopback while it runs (``--serve`` keeps it up until Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import signal
 import sys
 import threading
@@ -41,6 +43,7 @@ __all__ = ["register"]
 log = structlog.get_logger("aoineco_ledger.cli")
 
 EXIT_DIFFERENCE = 3
+DEMO_HOST = "127.0.0.1"
 
 
 def register(subparsers: Any) -> None:
@@ -73,6 +76,18 @@ def register(subparsers: Any) -> None:
         description="No external service: an eth-tester chain, a squad, the daemon's real cycle.",
     )
     demo.add_argument("--store", metavar="URL", help="keep the demo ledger here (default: temp)")
+    api = demo.add_mutually_exclusive_group()
+    api.add_argument(
+        "--api-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve the read-only API on 127.0.0.1:PORT during the demo (default: a free port)",
+    )
+    api.add_argument("--no-api", action="store_true", help="do not serve the API")
+    demo.add_argument(
+        "--serve", action="store_true", help="keep the API up after the demo, until Ctrl-C"
+    )
     demo.set_defaults(handler=run_demo)
 
 
@@ -119,21 +134,31 @@ def _early_stop() -> threading.Event:
     return requested
 
 
-def _start_api(config: AppConfig, service: Service) -> ServerHandle:
+def _start_api(
+    config: AppConfig, service: Service, *, host: str | None = None, port: int | None = None
+) -> ServerHandle:
     """Serve the read-only API from a thread, over its own ledger handle, with chain health.
+
+    Args:
+        config: the configuration (``[api]`` host, port and token).
+        service: the running service (its chain health feeds ``/v1/chains``).
+        host: bind here instead of ``[api] host``.
+        port: bind here instead of ``[api] port`` (0: a free port).
 
     Raises:
         CliError: the address cannot be bound.
     """
     from aoineco_ledger.api import make_app, start_in_thread
 
+    host = config.api.host if host is None else host
+    port = config.api.port if port is None else port
     token = config.api.token.get_secret_value() if config.api.token is not None else None
     app = make_app(open_ledger_for(config), token=token, chains_status=service.chains_status)
     try:
-        handle = start_in_thread(app, config.api.host, config.api.port)
+        handle = start_in_thread(app, host, port)
     except OSError as exc:
         service.close()
-        raise CliError(f"api: cannot listen on {config.api.host}:{config.api.port}: {exc}") from exc
+        raise CliError(f"api: cannot listen on {host}:{port}: {exc}") from exc
     log.info("api_started", url=handle.url)
     return handle
 
@@ -172,16 +197,42 @@ def _status(args: argparse.Namespace) -> int:
         statements = ledger.reconciliation()
     code = _statement_code(statements)
     data = {"statements": [_statement_dict(s) for s in statements], "reconciled": code == 0}
-    text = statement_table(statements) if statements else "no statements yet (run the daemon)"
+    names = load_config(args.config).chain_names() if args.config else None
+    text = "no statements yet (run the daemon)"
+    if statements:
+        text = statement_table(statements, names=names)
     emit(args, data, text)
     return 0
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    """Run the in-process demo (see :mod:`aoineco_ledger.daemon._demo`)."""
+    """Run the in-process demo (see :mod:`aoineco_ledger.daemon._demo`).
+
+    The read-only API serves on 127.0.0.1 (``--api-port``, default a free port)
+    unless ``--no-api``; ``--serve`` keeps it up after the report until Ctrl-C.
+
+    Raises:
+        CliError: a bad ``--api-port``, or the port cannot be bound.
+    """
     from aoineco_ledger.daemon._demo import run_demo as demo
 
-    return demo(store=args.store, out=sys.stdout)
+    if not 0 <= args.api_port <= 65535:
+        raise CliError(f"--api-port must be between 0 and 65535 (got {args.api_port})", 2)
+    if args.serve and args.no_api:
+        raise CliError("--serve needs the API: drop --no-api", 2)
+    api = None
+    if not args.no_api:
+        api = functools.partial(_start_api, host=DEMO_HOST, port=args.api_port)
+    return demo(
+        store=args.store, out=sys.stdout, api=api, hold=_until_signal if args.serve else None
+    )
+
+
+def _until_signal() -> None:
+    """Wait for Ctrl-C (SIGINT) or SIGTERM, then return (a clean stop, exit 0)."""
+    stop = _early_stop()
+    while not stop.wait(0.5):
+        pass
 
 
 def _statement_code(statements: Sequence[Statement]) -> int:
@@ -242,5 +293,5 @@ def _once_text(runs: Sequence[ChainRun], statements: Sequence[Statement]) -> str
             f"{r.entries_added} new entries of {r.entries_seen} seen"
         )
     if statements:
-        lines.extend(["", statement_table(statements)])
+        lines.extend(["", statement_table(statements, names={r.chain_id: r.chain for r in runs})])
     return "\n".join(lines)

@@ -96,6 +96,10 @@ class AppConfig(BaseSettings):
         """Keyword arguments only: ``load_config`` has merged file and environment already."""
         return (init_settings,)
 
+    def chain_names(self) -> dict[int, str]:
+        """The configured ``[[chains]] name`` of each chain id (``{8453: "base"}``)."""
+        return {chain.chain_id: chain.name for chain in self.chains}
+
     @model_validator(mode="after")
     def _check_squad(self) -> AppConfig:
         _check_unique(self.chains, "chains", lambda c: str(c.chain_id), "chain id")

@@ -8,15 +8,22 @@ a contract) the daemon's real cycle runs, exactly as the service runs it. At
 the end: the seed's bootstrap metrics, a table per agent, and every wallet's
 reconciliation statement. The ledger goes to a temporary directory unless
 ``--store`` names one.
+
+The command line also serves the read-only metrics API on loopback while the
+demo runs (``api``, wired at the edge because the API sits above this layer),
+asks it once, and prints ``curl`` lines; the server stops with the demo, or
+with ``--serve`` (``hold``) stays up until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from aoineco_ledger.chains import RpcClient, get_chain
 from aoineco_ledger.config import AppConfig
@@ -26,11 +33,25 @@ from aoineco_ledger.daemon._report import agent_table, statement_table
 from aoineco_ledger.daemon._service import Service, build, open_ledger
 from aoineco_ledger.errors import ConfigError
 
-__all__ = ["demo_config", "run_demo"]
+__all__ = ["DemoApi", "demo_config", "run_demo"]
 
 ETH = 10**18
 USDC = 10**6
 SQUAD = ("oracle", "blue-sound", "scout")
+
+
+class DemoApi(Protocol):
+    """What the demo needs of a running API server (an ``api.ServerHandle``)."""
+
+    url: str
+
+    def stop(self, timeout: float = ...) -> None:
+        """Stop serving."""
+        ...
+
+
+ApiStarter = Callable[[AppConfig, Service], DemoApi]
+"""Starts the API over the demo's ledger (given the config and the service)."""
 
 
 def demo_config(
@@ -92,6 +113,7 @@ class _Demo:
                 "give the demo a new store (or none, for a temporary one)"
             )
         client = RpcClient(chain=spec, web3=chain.w3)
+        self.config = config
         self.service: Service = build(config, ledger=ledger, clients={spec.chain_id: client})
 
     def _fund(self) -> None:
@@ -163,12 +185,21 @@ class _Demo:
         self.chain.call(self.usdc, "transfer", self.wallets[1], 3 * USDC, sender=self.client)
 
 
-def run_demo(*, store: str | None = None, out: TextIO) -> int:
+def run_demo(
+    *,
+    store: str | None = None,
+    out: TextIO,
+    api: ApiStarter | None = None,
+    hold: Callable[[], object] | None = None,
+) -> int:
     """Run the demo, printing as it goes; returns 0.
 
     Args:
         store: keep the ledger here (a store URL or directory); default a temp dir.
         out: where to print.
+        api: starts the read-only API over the demo's ledger; None serves nothing.
+        hold: called after the report while the API still serves (``--serve``
+            waits for Ctrl-C); None stops at once.
 
     Raises:
         ImportError: eth-tester or vyper is missing (the message says how to install).
@@ -180,21 +211,34 @@ def run_demo(*, store: str | None = None, out: TextIO) -> int:
         print(f"Aoineco Ledger demo: an in-process chain, a squad of {len(SQUAD)}", file=out)
         print(f"   ledger: {target}", file=out)
         demo = _Demo(DemoChain.start(), target, out)
-        demo.say(
-            "   squad: " + ", ".join(f"{a} {w}" for a, w in zip(SQUAD, demo.wallets, strict=True))
-        )
-        demo.say("1. first cycle: opening balances at the start block")
-        demo.cycle()
-        for number, (what, act) in enumerate(demo.rounds(), start=2):
-            demo.say(f"{number}. {what}")
-            act()
-            if number % 3 == 1:
-                demo.cycle()
-        demo.say("11. one more cycle: nothing new happened, so nothing is added")
-        demo.cycle()
-        _report(demo, started)
-        demo.service.close()
+        server = api(demo.config, demo.service) if api is not None else None
+        try:
+            _story(demo, server)
+            _report(demo, started)
+            if server is not None:
+                _try_the_api(demo, server.url, held=hold is not None)
+            if hold is not None and server is not None:
+                hold()
+        finally:
+            if server is not None:
+                server.stop()
+            demo.service.close()
     return 0
+
+
+def _story(demo: _Demo, server: DemoApi | None) -> None:
+    demo.say("   squad: " + ", ".join(f"{a} {w}" for a, w in zip(SQUAD, demo.wallets, strict=True)))
+    if server is not None:
+        demo.say(f"   metrics API (read-only, loopback): {server.url}")
+    demo.say("1. first cycle: opening balances at the start block")
+    demo.cycle()
+    for number, (what, act) in enumerate(demo.rounds(), start=2):
+        demo.say(f"{number}. {what}")
+        act()
+        if number % 3 == 1:
+            demo.cycle()
+    demo.say("11. one more cycle: nothing new happened, so nothing is added")
+    demo.cycle()
 
 
 def _report(demo: _Demo, started: float) -> None:
@@ -204,9 +248,23 @@ def _report(demo: _Demo, started: float) -> None:
     demo.say("\nPer agent")
     demo.say(agent_table(ledger))
     demo.say("\nReconciliation (base units shown as whole ETH / USDC)")
-    demo.say(statement_table(ledger.reconciliation()))
+    demo.say(statement_table(ledger.reconciliation(), names=demo.config.chain_names()))
     demo.say(
         "\nThe DIFFERENCE on scout's ETH is the 0.001 ETH a contract forwarded: no transaction"
         "\nof scout's shows it, so a block scan cannot book it; the statement shows it exactly."
         f"\nDone in {time.monotonic() - started:.1f} s."
     )
+
+
+def _try_the_api(demo: _Demo, url: str, *, held: bool) -> None:
+    """Ask the API once (so the demo shows it answers), then print lines to paste."""
+    with urllib.request.urlopen(f"{url}/v1/chains", timeout=10) as response:
+        chains = json.load(response)["chains"]
+    seen = ", ".join(f"{c['chain']} at block {c['checkpoint_block']}" for c in chains)
+    demo.say(f"\nThe metrics API answered GET /v1/chains: {seen}")
+    if held:
+        demo.say("It stays up until Ctrl-C; try:")
+    else:
+        demo.say("It stopped with the demo; `aoineco-ledger demo --serve` keeps it up. Then:")
+    for path in ("/v1/metrics/bootstrap", "/v1/agents", "/v1/reconciliation", "/metrics"):
+        demo.say(f"   curl -s {url}{path}")
