@@ -42,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line on stderr and exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{PROG}: error: {_short(message)} (see {self.prog} --help)\n")
 
 
 def _groups_for(argv: Sequence[str] | None) -> tuple[str, ...]:
@@ -75,8 +75,17 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _short(message: str, limit: int = 600) -> str:
+    """One line, and not a 100 KB one when the bad value itself was that long."""
+    text = " ".join(message.split())
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} [... {len(text) - 2 * half} characters ...] {text[-half:]}"
+
+
 def _fail(message: str, code: int) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    print(f"{PROG}: error: {_short(message)}", file=sys.stderr)
     return code
 
 

@@ -33,6 +33,7 @@ __all__ = [
     "LedgerRow",
     "build_history",
     "cli",
+    "cli_captured",
     "config_toml",
     "fast_client",
     "ledger_rows",
@@ -292,3 +293,16 @@ def cli(argv: list[str]) -> None:
     from aoineco_ledger.cli import main
 
     sys.exit(main(argv))
+
+
+def cli_captured(argv: list[str], out: str, err: str) -> None:
+    """Like :func:`cli`, with stdout and stderr going to the files ``out`` and ``err``."""
+    import os
+
+    for fd, path in ((1, out), (2, err)):
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(handle, fd)
+        os.close(handle)
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115 - the process's own
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    cli(argv)
