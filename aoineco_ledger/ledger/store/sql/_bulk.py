@@ -171,11 +171,33 @@ def _write(conn: Connection, sql: dict[str, str], rows: list[tuple[Any, ...]], w
         cur.close()
 
 
-def _existing_sql(sqlite: bool, n_ids: int, n_refs: int) -> str:
-    if not sqlite:
-        return "SELECT id, ref FROM entries WHERE id = ANY(%s) OR ref = ANY(%s)"
-    sql = f"SELECT id, ref FROM entries WHERE id IN ({', '.join('?' * n_ids)})"
-    return sql + (f" OR ref IN ({', '.join('?' * n_refs)})" if n_refs else "")
+def _found(cur: Any, ids: set[str], refs: set[str]) -> None:
+    for id_, ref in cur.fetchall():
+        ids.add(id_)
+        if ref is not None:
+            refs.add(ref)
+
+
+def _existing_sqlite(cur: Any, chosen: Sequence[Entry], ids: set[str], refs: set[str]) -> None:
+    for i in range(0, len(chosen), _CHUNK):
+        want_ids = [e.id for e in chosen[i : i + _CHUNK]]
+        want_refs = [e.ref for e in chosen[i : i + _CHUNK] if e.ref is not None]
+        sql = f"SELECT id, ref FROM entries WHERE id IN ({', '.join('?' * len(want_ids))})"
+        if want_refs:
+            sql += f" OR ref IN ({', '.join('?' * len(want_refs))})"
+        cur.execute(sql, [*want_ids, *want_refs])
+        _found(cur, ids, refs)
+
+
+def _existing_postgresql(cur: Any, chosen: Sequence[Entry], ids: set[str], refs: set[str]) -> None:
+    # Two queries, not one with OR: psycopg prepares repeated statements, and the
+    # generic plan of "id = ANY($1) OR ref = ANY($2)" is a sequential scan.
+    cur.execute("SELECT id, ref FROM entries WHERE id = ANY(%s)", ([e.id for e in chosen],))
+    _found(cur, ids, refs)
+    want_refs = [e.ref for e in chosen if e.ref is not None]
+    if want_refs:
+        cur.execute("SELECT id, ref FROM entries WHERE ref = ANY(%s)", (want_refs,))
+        _found(cur, ids, refs)
 
 
 def existing_keys(conn: Connection, chosen: Sequence[Entry]) -> tuple[set[str], set[str]]:
@@ -186,18 +208,12 @@ def existing_keys(conn: Connection, chosen: Sequence[Entry]) -> tuple[set[str], 
     """
     ids: set[str] = set()
     refs: set[str] = set()
-    sqlite = conn.dialect.name == "sqlite"
     cur = conn.connection.cursor()
     try:
-        for i in range(0, len(chosen), _CHUNK):
-            want_ids = [e.id for e in chosen[i : i + _CHUNK]]
-            want_refs = [e.ref for e in chosen[i : i + _CHUNK] if e.ref is not None]
-            params: Any = [*want_ids, *want_refs] if sqlite else (want_ids, want_refs)
-            cur.execute(_existing_sql(sqlite, len(want_ids), len(want_refs)), params)
-            for id_, ref in cur.fetchall():
-                ids.add(id_)
-                if ref is not None:
-                    refs.add(ref)
+        if conn.dialect.name == "sqlite":
+            _existing_sqlite(cur, chosen, ids, refs)
+        else:
+            _existing_postgresql(cur, chosen, ids, refs)
     except conn.dialect.loaded_dbapi.Error as e:
         raise StoreError(f"read failed: {e}") from e
     finally:
