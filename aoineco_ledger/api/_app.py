@@ -14,7 +14,7 @@ Starlette runs in its thread pool, because the ledger is synchronous.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +127,7 @@ def make_app(
     chains_status: ChainsStatusProvider | None = None,
     registry: CollectorRegistry | None = None,
     clock: Callable[[], datetime] | None = None,
+    chain_names: Mapping[int, str] | None = None,
 ) -> FastAPI:
     """Build the read-only HTTP API over ``ledger``: a FastAPI (ASGI) app.
 
@@ -144,6 +145,9 @@ def make_app(
             omitted. The ledger collector is registered on it.
         clock: returns the current aware UTC time (for ``/readyz``); the system
             clock when omitted.
+        chain_names: chain names by id (the configuration's ``[[chains]] name``),
+            for ``/v1/chains`` and the ``chain`` label when no live status names
+            them (the stand-alone ``aoineco-ledger api``).
 
     Returns:
         An ASGI app; serve it with :func:`aoineco_ledger.api.serve` or
@@ -151,7 +155,8 @@ def make_app(
     """
     if registry is None:
         registry = CollectorRegistry(auto_describe=False)
-    registry.register(LedgerCollector(ledger, chains_status=chains_status))
+    names = dict(chain_names or {})
+    registry.register(LedgerCollector(ledger, chains_status=chains_status, chain_names=names))
     responses = dict(_ERROR_RESPONSES)
     if token:
         responses[401] = {"model": ErrorResponse, "description": "Missing or wrong bearer token"}
@@ -162,7 +167,7 @@ def make_app(
         redoc_url=None,
         responses=responses,
     )
-    app.state.context = ApiContext(ledger, chains_status, registry, clock or _utcnow)
+    app.state.context = ApiContext(ledger, chains_status, registry, clock or _utcnow, names)
     app.include_router(router)
     app.add_exception_handler(QueryError, _on_query_error)
     app.add_exception_handler(InvalidEntryError, _on_invalid_value)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,12 +20,13 @@ __all__ = ["ApiContext", "get_context"]
 
 @dataclass(frozen=True, slots=True)
 class ApiContext:
-    """The ledger, the daemon's status provider, the metrics registry and a clock."""
+    """The ledger, the daemon's status provider, the metrics registry, a clock, chain names."""
 
     ledger: Ledger
     chains_status: ChainsStatusProvider | None
     registry: CollectorRegistry
     clock: Callable[[], datetime]
+    chain_names: Mapping[int, str] = field(default_factory=dict)
 
 
 def get_context(request: Request) -> ApiContext:

@@ -40,7 +40,12 @@ from prometheus_client.core import (
     SummaryMetricFamily,
 )
 
-from aoineco_ledger.api._status import ChainsStatusProvider, ChainStatus, read_chains_status
+from aoineco_ledger.api._status import (
+    ChainsStatusProvider,
+    ChainStatus,
+    chain_name,
+    read_chains_status,
+)
 from aoineco_ledger.errors import LedgerError
 from aoineco_ledger.ledger.store.base import Checkpoint
 
@@ -63,13 +68,20 @@ class LedgerCollector:
     Args:
         ledger: the ledger to report.
         chains_status: the daemon's live chain status provider, if any.
+        chain_names: chain names by id (the configuration's), for the ``chain``
+            label where the live status does not name a chain.
     """
 
     def __init__(
-        self, ledger: Ledger, *, chains_status: ChainsStatusProvider | None = None
+        self,
+        ledger: Ledger,
+        *,
+        chains_status: ChainsStatusProvider | None = None,
+        chain_names: Mapping[int, str] | None = None,
     ) -> None:
         self._ledger = ledger
         self._chains_status = chains_status
+        self._names = dict(chain_names or {})
 
     def collect(self) -> Iterator[Metric]:
         """Yield every family; a ledger that cannot answer yields ``scrape_error 1``."""
@@ -170,15 +182,18 @@ class LedgerCollector:
             "aoineco_chain_checkpoint_block", "Last reconciled block", labels=_CHAIN_LABELS
         )
         for chain_id in ids:
-            name = live[chain_id].chain if chain_id in live else ""
+            name = chain_name(chain_id, live.get(chain_id), self._names)
             if chain_id in checkpoints:
                 checkpoint.add_metric([str(chain_id), name], checkpoints[chain_id].block_number)
-        families: list[Metric] = [checkpoint, *_live_families(live.values(), checkpoints)]
+        statuses = live.values()
+        families: list[Metric] = [checkpoint, *_live_families(statuses, checkpoints, self._names)]
         return families
 
 
 def _live_families(
-    statuses: Iterable[ChainStatus], checkpoints: Mapping[int, Checkpoint]
+    statuses: Iterable[ChainStatus],
+    checkpoints: Mapping[int, Checkpoint],
+    names: Mapping[int, str],
 ) -> Iterable[Metric]:
     def gauge(name: str, doc: str) -> GaugeMetricFamily:
         return GaugeMetricFamily(f"aoineco_chain_{name}", doc, labels=_CHAIN_LABELS)
@@ -196,7 +211,7 @@ def _live_families(
         "aoineco_chain_rpc_errors", "JSON-RPC calls that failed", labels=_CHAIN_LABELS
     )
     for status in statuses:
-        labels = [str(status.chain_id), status.chain]
+        labels = [str(status.chain_id), chain_name(status.chain_id, status, names)]
         checkpoint = checkpoints.get(status.chain_id)
         if status.head_block is not None:
             head.add_metric(labels, status.head_block)

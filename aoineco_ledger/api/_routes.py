@@ -166,4 +166,4 @@ def reconciliation(context: Context) -> Response:
 @router.get("/v1/chains", response_model=ChainsResponse, tags=["chains"])
 def chains(context: Context) -> Response:
     """Each chain's checkpoint, head, lag, last successful cycle and last error."""
-    return _json(_views.chains(context.ledger, context.chains_status))
+    return _json(_views.chains(context.ledger, context.chains_status, names=context.chain_names))

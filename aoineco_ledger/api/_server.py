@@ -53,7 +53,11 @@ def serve(
     sock = _bind(host, port)
     if announce is not None:
         announce(_url(sock))
-    config = uvicorn.Config(app, server_header=False, log_level="info", lifespan="off")
+    # log_config=None: uvicorn's loggers propagate to the root logger, where the
+    # command line's structlog setup renders them (one JSON line per request).
+    config = uvicorn.Config(
+        app, log_config=None, server_header=False, log_level="info", lifespan="off"
+    )
     # Uvicorn shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal
     # to the handler it found. Finding a quiet one makes a requested stop exit 0
     # (not "killed by SIGTERM", not a KeyboardInterrupt traceback).

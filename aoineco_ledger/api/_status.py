@@ -24,7 +24,13 @@ from typing import Any
 
 import structlog
 
-__all__ = ["ChainStatus", "ChainsStatusProvider", "read_chains_status", "scrub_error"]
+__all__ = [
+    "ChainStatus",
+    "ChainsStatusProvider",
+    "chain_name",
+    "read_chains_status",
+    "scrub_error",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -112,6 +118,13 @@ def _normalise(record: object) -> ChainStatus:
     raw["chain"] = str(raw["chain"] or "")
     raw["last_error"] = scrub_error(None if raw["last_error"] is None else str(raw["last_error"]))
     return ChainStatus(**raw)
+
+
+def chain_name(chain_id: int, status: ChainStatus | None, names: Mapping[int, str]) -> str:
+    """The live status's name of a chain, else the configured one, else ``""``."""
+    if status is not None and status.chain:
+        return status.chain
+    return names.get(chain_id, "")
 
 
 def read_chains_status(provider: ChainsStatusProvider | None) -> dict[int, ChainStatus]:

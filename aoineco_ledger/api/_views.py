@@ -7,6 +7,7 @@ calling that method sees the same data the route serves (the parity rule).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -34,7 +35,12 @@ from aoineco_ledger.api._models import (
     SummaryResponse,
 )
 from aoineco_ledger.api._queries import Period, encode_cursor
-from aoineco_ledger.api._status import ChainsStatusProvider, ChainStatus, read_chains_status
+from aoineco_ledger.api._status import (
+    ChainsStatusProvider,
+    ChainStatus,
+    chain_name,
+    read_chains_status,
+)
 from aoineco_ledger.errors import LedgerError
 
 if TYPE_CHECKING:
@@ -193,7 +199,9 @@ def statements(ledger: Ledger) -> StatementsResponse:
     return StatementsResponse(reconciled=all(s.reconciled for s in found), statements=found)
 
 
-def _chain(checkpoint: Checkpoint | None, status: ChainStatus | None) -> ChainResponse:
+def _chain(
+    checkpoint: Checkpoint | None, status: ChainStatus | None, names: Mapping[int, str]
+) -> ChainResponse:
     chain_id = checkpoint.chain_id if checkpoint else status.chain_id if status else 0
     live = status or ChainStatus(chain_id=chain_id)
     lag = None
@@ -201,7 +209,7 @@ def _chain(checkpoint: Checkpoint | None, status: ChainStatus | None) -> ChainRe
         lag = max(0, live.head_block - checkpoint.block_number)
     return ChainResponse(
         chain_id=chain_id,
-        chain=live.chain,
+        chain=chain_name(chain_id, live, names),
         checkpoint_block=checkpoint.block_number if checkpoint else None,
         checkpoint_hash=checkpoint.block_hash if checkpoint else None,
         checkpoint_at=checkpoint.updated_at if checkpoint else None,
@@ -219,13 +227,23 @@ def _chain(checkpoint: Checkpoint | None, status: ChainStatus | None) -> ChainRe
     )
 
 
-def chains(ledger: Ledger, provider: ChainsStatusProvider | None) -> ChainsResponse:
-    """``Ledger.checkpoints()`` joined with the daemon's live status by chain id."""
+def chains(
+    ledger: Ledger,
+    provider: ChainsStatusProvider | None,
+    *,
+    names: Mapping[int, str] | None = None,
+) -> ChainsResponse:
+    """``Ledger.checkpoints()`` joined with the daemon's live status by chain id.
+
+    ``names`` (chain names by id, from the configuration) name the chains the
+    live status does not.
+    """
     checkpoints = {c.chain_id: c for c in ledger.checkpoints()}
     live = read_chains_status(provider)
     ids = sorted(checkpoints.keys() | live.keys())
+    known = names or {}
     return ChainsResponse(
-        live=bool(live), chains=[_chain(checkpoints.get(i), live.get(i)) for i in ids]
+        live=bool(live), chains=[_chain(checkpoints.get(i), live.get(i), known) for i in ids]
     )
 
 

@@ -136,6 +136,22 @@ class _NotAlerts(logging.Filter):
         return not hasattr(record, "alert")
 
 
+def _http_request(
+    logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """uvicorn's access line (``client - "GET /path HTTP/1.1" 200``) as fields of one event.
+
+    Other records' ``%`` arguments are already in their message: dropped.
+    """
+    args = event_dict.pop("positional_args", ())
+    record = event_dict.get("_record")
+    if record is None or record.name != "uvicorn.access" or len(args) != 5:
+        return event_dict
+    client, verb, path, _, status = args
+    event_dict.update(event="http_request", method=verb, path=path, status=status, client=client)
+    return event_dict
+
+
 def _drop_color_message(
     logger: Any, method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
@@ -153,8 +169,14 @@ def _route_stdlib(out: TextIO, level: int, shared: list[Processor], tail: list[P
     handler = _Handler(out)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder(), _drop_color_message],
+            foreign_pre_chain=[
+                *shared,
+                structlog.stdlib.ExtraAdder(),
+                _drop_color_message,
+                _http_request,
+            ],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+            pass_foreign_args=True,  # for _http_request
         )
     )
     handler.addFilter(_NotAlerts())

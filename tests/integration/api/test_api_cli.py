@@ -6,17 +6,22 @@ bad port) return before serving, so they run in-process through ``main``.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from aoineco_ledger.cli import main
+from aoineco_ledger.daemon import reset_logging
+from aoineco_ledger.ledger import Ledger
+from aoineco_ledger.ledger.store.base import Checkpoint
 
 pytestmark = pytest.mark.integration
 
@@ -33,11 +38,17 @@ def _start(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def _url(child: subprocess.Popen[str]) -> str:
+def _lines(child: subprocess.Popen[str]) -> Iterator[dict[str, Any]]:
+    """The child's log, one JSON object per stderr line (each line must be one)."""
     assert child.stderr is not None
-    line = child.stderr.readline()
-    assert "serving http://" in line, line
-    return line.split("serving ", 1)[1].split()[0]
+    for line in iter(child.stderr.readline, ""):
+        yield json.loads(line)
+
+
+def _url(child: subprocess.Popen[str]) -> str:
+    started = next(line for line in _lines(child) if line["event"] == "api_started")
+    url: str = started["url"]
+    return url
 
 
 def _stop(child: subprocess.Popen[str]) -> int:
@@ -45,6 +56,13 @@ def _stop(child: subprocess.Popen[str]) -> int:
         child.send_signal(signal.SIGTERM)
     child.communicate(timeout=SLOW_START)
     return child.returncode
+
+
+@pytest.fixture(autouse=True, name="clean_logging")
+def _clean_logging() -> Iterator[None]:
+    """The in-process runs configure logging for the process: undo it."""
+    yield None
+    reset_logging()
 
 
 @pytest.fixture(name="served_url", scope="module")
@@ -98,3 +116,29 @@ class TestApiCommand:
         """A port outside 0-65535 is refused as a usage error."""
         code = main(["api", "--store", f"jsonl://{tmp_path / 'l'}", "--port", "70000"])
         assert (code, "--port" in capsys.readouterr().err) == (2, True)
+
+
+class TestStandaloneLogsAndNames:
+    def test_json_lines_and_chain_names_from_the_config(self, tmp_path: Path) -> None:
+        """Run on its own: JSON log lines, one per request, and chains named as configured."""
+        store = f"jsonl://{tmp_path / 'ledger'}"
+        with Ledger.open(store) as ledger:
+            checkpoint = Checkpoint(chain_id=8453, block_number=7, block_hash="0x1")
+            ledger.record_observed([], checkpoint=checkpoint)
+        config = tmp_path / "aoineco.toml"
+        config.write_text(
+            f'[ledger]\nstore = "{store}"\n\n[api]\nport = 0\n\n'
+            '[[chains]]\nname = "main"\nchain_id = 8453\nrpc_urls = ["http://127.0.0.1:1"]\n'
+        )
+        child = _start("--config", str(config))
+        try:
+            url = _url(child)
+            chains = httpx.get(f"{url}/v1/chains", timeout=SLOW_START).json()["chains"]
+            metrics = httpx.get(f"{url}/metrics", timeout=SLOW_START).text
+            request = next(line for line in _lines(child) if line["event"] == "http_request")
+        finally:
+            _stop(child)
+        assert [(c["chain_id"], c["chain"]) for c in chains] == [(8453, "main")]
+        assert 'aoineco_chain_checkpoint_block{chain="main",chain_id="8453"} 7.0' in metrics
+        assert (request["method"], request["path"], request["status"]) == ("GET", "/v1/chains", 200)
+        assert request["level"] == "info" and "timestamp" in request
