@@ -7,9 +7,11 @@ settings, checkpoints and the latest statements follow.
 
 Copying is idempotent: an entry whose ref (or, without a ref, whose id) the
 target already has is not written again, budgets merge by id, settings by key,
-and checkpoints and statements the target already holds are left alone. Entries
-go first and the checkpoints last, so a reconciler that opens the target half
-way sees a checkpoint only once the entries behind it are there.
+and checkpoints and statements the target already holds are left alone. The source's
+checkpoints and statements are read *before* its entries and written to the
+target *after* them: a daemon still committing to the source during the copy
+can then only leave the target with more entries than its checkpoint covers
+(rescanned idempotently), never a checkpoint without the entries behind it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from aoineco_ledger.errors import StoreError
 from aoineco_ledger.ledger._entry import Entry
-from aoineco_ledger.ledger.store.base import Store
+from aoineco_ledger.ledger.store.base import Checkpoint, Statement, Store
 
 __all__ = ["CopyResult", "copy_ledger"]
 
@@ -113,10 +115,14 @@ def _merge_settings(source: Store, target: Store) -> int:
     return len(theirs)
 
 
-def _copy_reconciler_state(source: Store, target: Store) -> tuple[int, int]:
+def _copy_reconciler_state(
+    source_checkpoints: list[Checkpoint],
+    source_statements: list[Statement],
+    target: Store,
+) -> tuple[int, int]:
     have = target.latest_statements()
-    statements = [s for s in source.latest_statements() if s not in have]
-    checkpoints = [c for c in source.checkpoints() if target.checkpoint(c.chain_id) != c]
+    statements = [s for s in source_statements if s not in have]
+    checkpoints = [c for c in source_checkpoints if target.checkpoint(c.chain_id) != c]
     if statements and not checkpoints:
         target.append([], statements=statements)
     for i, cp in enumerate(checkpoints):
@@ -149,10 +155,12 @@ def copy_ledger(
         raise StoreError(f"source and target are the same store: {source.url}")
     if batch_size < 1:
         raise StoreError(f"batch_size must be at least 1, got {batch_size}")
+    # Reconciler state first, so it never claims more than the entries read after it.
+    source_checkpoints, source_statements = source.checkpoints(), source.latest_statements()
     read, added = _copy_entries(source, target, batch_size, progress)
     budgets = _merge_budgets(source, target)
     settings = _merge_settings(source, target)
-    checkpoints, statements = _copy_reconciler_state(source, target)
+    checkpoints, statements = _copy_reconciler_state(source_checkpoints, source_statements, target)
     return CopyResult(
         source=source.url,
         target=target.url,

@@ -11,7 +11,7 @@ from aoineco_ledger.errors import StoreError
 from aoineco_ledger.ledger import Ledger
 from aoineco_ledger.ledger._copy import copy_ledger
 from aoineco_ledger.ledger.store import open_store
-from aoineco_ledger.ledger.store.base import Store
+from aoineco_ledger.ledger.store.base import Checkpoint, Store
 from aoineco_ledger.testing import FrozenClock, InMemoryStore
 from tests.unit.ledger._copy_support import NOW, populate, snapshot
 from tests.unit.ledger.store._sql_support import entry
@@ -83,3 +83,28 @@ class TestCopyLedger:
         copy_ledger(source, target, batch_size=20, progress=seen.append)
         assert seen[-1] == source.count()
         assert seen == sorted(seen)
+
+
+class TestLiveSource:
+    def test_checkpoint_never_outruns_the_entries_copied(self, target: Store) -> None:
+        """A cycle committed mid-copy never lands as a checkpoint without its entries."""
+        source = InMemoryStore()
+        source.append(
+            [entry(ref=f"evm:1:0x{i:064x}:gas", ts=i) for i in range(10)],
+            checkpoint=Checkpoint(chain_id=1, block_number=100, block_hash="0xaa"),
+        )
+        late = entry(ref="evm:1:late:gas", ts=600)
+
+        def commit_a_cycle(_read: int) -> None:
+            if source.get_by_ref(late.ref or "") is None:
+                source.append(
+                    [late], checkpoint=Checkpoint(chain_id=1, block_number=200, block_hash="0xbb")
+                )
+
+        copy_ledger(source, target, batch_size=3, progress=commit_a_cycle)
+        checkpoint = target.checkpoint(1)
+        assert checkpoint is not None
+        if checkpoint.block_number == 200:
+            assert target.get_by_ref("evm:1:late:gas") is not None
+        else:
+            assert checkpoint.block_number == 100
