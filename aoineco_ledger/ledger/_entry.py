@@ -44,7 +44,9 @@ class Entry:
         id: unique across processes (a UUID4 hex string).
         ts: when it happened, timezone-aware UTC (the block time for chain entries).
         direction: ``expense``, ``revenue`` or ``transfer``.
-        amount: USD, exact, never negative.
+        amount: USD, exact, never negative, except on a reversing entry (one with
+            ``reverses`` set and flag ``reversal``), whose amount is the exact
+            negation of the entry it cancels, so every sum nets to zero.
         category: one of the ledger's categories; its kind matches ``direction``.
         ref: idempotency key; a second append with the same ref is a no-op.
         flags: markers such as ``over-budget`` and ``forced`` (budget overrides),
