@@ -33,6 +33,7 @@ from aoineco_ledger.chains.scanning._probe_calls import (
     balance_request,
     code_request,
     header_request,
+    is_missing_state,
     is_unsupported,
     nonce_request,
     sender_nonce_request,
@@ -232,6 +233,8 @@ class Finder:
                 [sender_nonce_request(w, n) for w, n in wanted],
             )
         except RpcError as exc:
+            if is_missing_state(exc):
+                return None  # anvil searches old state for it: bisect (inside the range) instead
             if self.sender_nonce_lookup is None and is_unsupported(exc):
                 self.sender_nonce_lookup = False
                 return None

@@ -37,11 +37,15 @@ Missing historical state ("missing trie node", "header not found", anvil's
 ``BlockOutOfRangeError``): the whole range goes to the block scanner, and
 ``stats.historical_fallbacks`` counts it.
 
-``mode="lean"`` (the default) reads nonces and logs only where a balance
-moved. Its blind spot: a poll in which a wallet's inflows exactly cancel its
-outflows and fees to the wei (or a token's ins cancel its outs) looks idle.
-``mode="thorough"`` reads every nonce and every log each poll: no blind spot,
-but the cost then grows with the squad.
+Modes. ``standard`` (the default) asks for the token logs of the whole squad
+every poll (two ``eth_getLogs``, whatever the squad's size: a payment in and
+one out of the same amount in one poll are still both seen) and for nonces
+only where the native balance moved. Its one blind spot: a poll in which an
+ordinary wallet's native inflows cancel its own outflows *and fees* to the wei
+looks idle (fees make that all but impossible by accident). ``lean`` also asks
+for token logs only where a token balance moved (cheaper; blind to a token's
+ins and outs that cancel within one poll). ``thorough`` reads every nonce and
+every log each poll: no blind spot, but its cost grows with the squad.
 """
 
 from __future__ import annotations
@@ -64,7 +68,7 @@ from aoineco_ledger.chains._observations import (
 from aoineco_ledger.chains._prices import PriceSource
 from aoineco_ledger.chains._registry import ChainSpec
 from aoineco_ledger.chains._tokens import TokenSpec, check_token
-from aoineco_ledger.chains.rpc import RpcClient
+from aoineco_ledger.chains.rpc import NotFoundError, RpcClient
 from aoineco_ledger.chains.scanning._logs import LogQuery, fetch_transfer_logs
 from aoineco_ledger.chains.scanning._probe_calls import (
     ENTRY_POINTS,
@@ -78,14 +82,14 @@ from aoineco_ledger.chains.scanning._probe_find import Finder, Found
 from aoineco_ledger.chains.scanning._probe_state import Holding, SnapshotPlan, WalletState
 from aoineco_ledger.chains.scanning.base import check_range
 from aoineco_ledger.chains.scanning.blocks import BlockScanner, _hex, _Prices, _time
-from aoineco_ledger.errors import RpcError
+from aoineco_ledger.errors import ChainError, RpcError
 from aoineco_ledger.typing import Address, BlockNumber, ChainId, TxHash
 
 __all__ = ["ProbeScanner", "ProbeStats"]
 
 log = structlog.get_logger(__name__)
 
-Mode = Literal["lean", "thorough"]
+Mode = Literal["lean", "standard", "thorough"]
 
 
 @dataclass(slots=True)
@@ -118,7 +122,7 @@ class ProbeScanner:
         smart_accounts: Iterable[str] = (),
         entry_points: Iterable[str] = ENTRY_POINTS,
         multicall: str | None = "auto",
-        mode: Mode = "lean",
+        mode: Mode = "standard",
         sender_nonce_lookup: bool | None = None,
         traces: bool | None = None,
         max_log_range: int | None = 2000,
@@ -134,7 +138,7 @@ class ProbeScanner:
         multicall: ``"auto"`` (the chain's Multicall3, when it has code there), an
             address of a contract with Multicall3's ``aggregate3`` and
             ``getEthBalance``, or None (batched ``eth_getBalance``).
-        mode: ``lean`` (nonces and logs only where balances moved) or ``thorough``.
+        mode: ``standard``, ``lean`` or ``thorough`` (see the module docstring).
         sender_nonce_lookup: use ``eth_getTransactionBySenderAndNonce``; None: find out.
         traces: name internal inflows' transactions with ``trace_block``; None: find out.
         max_log_range: the largest ``eth_getLogs`` range asked at first.
@@ -201,8 +205,9 @@ class ProbeScanner:
         """
         watched = to_addresses(wallets)
         opening = to_addresses(opening_for)
-        head = self.client.head("latest")
-        check_range(self.chain, from_block, to_block, head, self.client.endpoints[0])
+        # No eth_blockNumber: the header of to_block, read in the snapshot batch,
+        # is the check that the range is not beyond head.
+        check_range(self.chain, from_block, to_block, to_block, self.client.endpoints[0])
         self.stats.polls += 1
         try:
             return self._probe(from_block, to_block, watched, opening)
@@ -289,7 +294,13 @@ class ProbeScanner:
                 if not self._has_code(w) and self._nonce_at(w, low) is None
             ]
         requests += self._finder.nonce_requests(nonce_points)
-        answers = self.client.call_many("probe_snapshot", requests)
+        try:
+            answers = self.client.call_many("probe_snapshot", requests)
+        except NotFoundError:
+            raise ChainError(
+                f"{self.chain.name} ({self.chain.chain_id}): to_block {high} is beyond the head "
+                f"of {self.client.endpoints[0]}; wait for the chain or lower the target"
+            ) from None
         header = answers[0]
         cut = 1 + plan_high.request_count
         cut_low = cut + plan_low.request_count
@@ -324,7 +335,9 @@ class ProbeScanner:
         )
         thorough = self.mode == "thorough"
         native_moved = [w for w in watched if thorough or at_high[w].native != at_low[w].native]
-        token_moved = [w for w in watched if thorough or at_high[w].tokens != at_low[w].tokens]
+        token_moved = [
+            w for w in watched if self.mode != "lean" or at_high[w].tokens != at_low[w].tokens
+        ]
         prices = _Prices()
         found = Found()
         if high > low:
