@@ -232,31 +232,26 @@ class ProbeScanner:
 
     # -- the poll -------------------------------------------------------------
 
+    def _multicall_candidate(self) -> Address | None:
+        if self._multicall_wanted == "auto":
+            return self.chain.multicall3
+        return None if self._multicall_wanted is None else to_address(self._multicall_wanted)
+
     def _setup(self, block: int, watched: Sequence[Address]) -> None:
+        """Read code once: of new wallets, and (first scan) of Multicall3 and the EntryPoints."""
         new = [w for w in watched if w not in self._code]
-        candidates: list[str] = []
+        multicall = None if self._setup_done else self._multicall_candidate()
+        contracts: list[Address] = []
         if not self._setup_done:
-            if self._multicall_wanted == "auto":
-                if self.chain.multicall3 is not None:
-                    candidates.append(self.chain.multicall3)
-            elif self._multicall_wanted is not None:
-                candidates.append(to_address(self._multicall_wanted))
-            candidates.extend(self._entry_candidates)
-        targets = [*new, *candidates]
-        if not targets:
-            return
+            contracts = [*([multicall] if multicall else []), *self._entry_candidates]
+        targets = [*new, *contracts]
         codes = self.client.call_many("eth_getCode", [code_request(t, block) for t in targets])
-        for wallet, code in zip(new, codes, strict=False):
-            self._code[wallet] = bool(bytes(code))
+        has_code = {t: bool(bytes(code)) for t, code in zip(targets, codes, strict=True)}
+        for wallet in new:
+            self._code[wallet] = has_code[wallet]
         if not self._setup_done:
-            found = {
-                t
-                for t, code in zip(targets[len(new) :], codes[len(new) :], strict=True)
-                if bytes(code)
-            }
-            multicall = candidates[0] if self._multicall_wanted is not None and candidates else None
-            self._multicall = multicall if multicall in found else None
-            self._entry_points = tuple(ep for ep in self._entry_candidates if ep in found)
+            self._multicall = multicall if multicall and has_code[multicall] else None
+            self._entry_points = tuple(ep for ep in self._entry_candidates if has_code[ep])
             self._op_logs = LogQuery(
                 self.client, list(self._entry_points), max_range=self._op_logs.max_range
             )
