@@ -31,7 +31,7 @@ check: lint typecheck
 test: check
 	$(BIN)/python -m pytest
 
-demo: $(BIN)/.installed
+demo: install
 	$(BIN)/aoineco-ledger demo
 
 bench: install

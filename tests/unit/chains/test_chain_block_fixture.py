@@ -12,9 +12,9 @@ from aoineco_ledger.chains import fee_of, mint_of
 from aoineco_ledger.chains.scanning.blocks import relevant_transactions
 
 BLOCK = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared"
+    Path(__file__).resolve().parents[2]
     / "fixtures"
+    / "mainnet"
     / "blocks"
     / "base-8453_b22155737_full-txs.json"
 )

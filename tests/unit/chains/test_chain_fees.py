@@ -1,4 +1,4 @@
-"""Exact fees of real mainnet receipts (shared/fixtures), and the fee rules on small factories."""
+"""Exact fees of real mainnet receipts (tests/fixtures/mainnet), and the fee rules on factories."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from aoineco_ledger.chains import ChainSpec, fee_of, get_chain, mint_of
 from aoineco_ledger.errors import ChainError, ConfigError
 from aoineco_ledger.typing import ChainId
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "receipts"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mainnet" / "receipts"
 
 
 def _index() -> list[dict[str, Any]]:
