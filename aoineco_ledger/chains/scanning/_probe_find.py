@@ -48,7 +48,10 @@ from aoineco_ledger.typing import Address, BlockNumber, ChainId, TxHash
 if TYPE_CHECKING:
     from aoineco_ledger.chains.scanning.probe import ProbeStats
 
-__all__ = ["Finder", "Found"]
+__all__ = ["SET_CODE_TX_TYPE", "Finder", "Found"]
+
+SET_CODE_TX_TYPE = 4
+"""EIP-7702 transactions: they may give their sender (or other authorities) code."""
 
 
 @dataclass(slots=True)
@@ -219,8 +222,22 @@ class Finder:
         self._record_sent(located)
 
     def recheck_code(self, eoas: Sequence[Address]) -> dict[Address, bool]:
-        """Whether each wallet whose nonce moved has code now (an EIP-7702 delegation)."""
-        moved = [w for w in eoas if w in self._nonce_moved]
+        """Whether each wallet that sent a set-code (EIP-7702, type 4) transaction has code now.
+
+        A delegation authorized inside *someone else's* type-4 transaction also
+        moves the wallet's nonce, but with no transaction of its own at that
+        nonce: the search then fails loudly (ChainError) instead of booking a guess.
+        """
+        moved = [
+            w
+            for w in eoas
+            if w in self._nonce_moved
+            and any(
+                s.sender == w and s.tx_type == SET_CODE_TX_TYPE for s in self._found.sent.values()
+            )
+        ]
+        if not moved:
+            return {}
         codes = self.client.call_many("eth_getCode", [code_request(w, self._high) for w in moved])
         return {w: bool(bytes(code)) for w, code in zip(moved, codes, strict=True)}
 
