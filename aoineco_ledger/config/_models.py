@@ -9,6 +9,7 @@ an unknown category) live on :class:`~aoineco_ledger.config.AppConfig`.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,11 @@ from aoineco_ledger.config._fields import (
 from aoineco_ledger.typing import Address
 
 __all__ = [
+    "MAX_BLOCKS_PER_CYCLE",
+    "MAX_BLOCK_NUMBER",
+    "MAX_CHAIN_ID",
+    "MAX_CONFIRMATIONS",
+    "POLL_SECONDS_RANGE",
     "AgentConfig",
     "ApiConfig",
     "BudgetConfig",
@@ -55,6 +61,22 @@ Money = Annotated[Decimal, BeforeValidator(parse_money)]
 
 Finality = Literal["latest", "safe", "finalized"] | int
 """How far behind the head the reconciler stays: a block tag or N confirmations."""
+
+POLL_SECONDS_RANGE = (0.5, 86_400.0)
+"""Seconds between cycles: at least half a second (faster only floods the log with
+skipped runs, since a cycle takes longer), at most a day."""
+
+MAX_BLOCKS_PER_CYCLE = 100_000
+"""The most blocks one cycle may scan (about 2.3 days of Base at 2 s a block)."""
+
+MAX_CONFIRMATIONS = 100_000
+"""The most confirmations ``finality`` may ask for (about 2 weeks of Ethereum blocks)."""
+
+MAX_BLOCK_NUMBER = 2**63 - 1
+"""The largest block number a store can hold (a signed 64-bit column)."""
+
+MAX_CHAIN_ID = 2**63 - 37
+"""EIP-2294's bound on chain ids (``floor(MAX_UINT64 / 2) - 36``)."""
 
 _STRICT = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -125,16 +147,18 @@ class ChainConfig(BaseModel):
         name: a label; a known name (``base``) also supplies ``chain_id``.
         chain_id: EIP-155 id, required for chains the registry does not know.
         rpc_urls: endpoints in failover order; secret, masked everywhere.
-        poll_seconds: seconds between cycles.
-        finality: ``latest``, ``safe``, ``finalized`` or a number of confirmations;
-            None means the chain's default from the registry (``latest`` when unknown).
-        start_block: where a new wallet's history begins (a number, or ``latest``).
+        poll_seconds: seconds between cycles, finite, 0.5 to 86,400.
+        finality: ``latest``, ``safe``, ``finalized`` or a number of confirmations
+            (0 to 100,000); None means the chain's default from the registry
+            (``latest`` when unknown).
+        start_block: where a new wallet's history begins (a block number >= 0,
+            or ``latest``).
         price_feed: a Chainlink-style ETH/USD aggregator on this chain.
         price_usd: a static USD price of the native coin (fallback after the feed).
         scan: ``blocks`` (read every block) or ``probe`` (balances first; falls back
             to ``blocks`` until the probe scanner is available).
-        max_blocks_per_cycle: how many blocks one cycle scans at most, so a long
-            catch-up proceeds (and checkpoints) in bounded steps.
+        max_blocks_per_cycle: how many blocks one cycle scans at most (1 to
+            100,000), so a long catch-up proceeds (and checkpoints) in bounded steps.
         native_symbol: the native coin's symbol when the registry does not know it.
         tokens: the allow-listed ERC-20 tokens.
     """
@@ -144,13 +168,13 @@ class ChainConfig(BaseModel):
     name: str = Field(min_length=1)
     chain_id: int = Field(default=0, validate_default=True)
     rpc_urls: list[RpcUrl] = Field(min_length=1)
-    poll_seconds: float = Field(default=30.0, gt=0)
+    poll_seconds: float = 30.0
     finality: Annotated[Finality | None, BeforeValidator(_digits_to_int)] = None
     start_block: Annotated[int | Literal["latest"], BeforeValidator(_digits_to_int)] = "latest"
     price_feed: ConfigAddress | None = None
     price_usd: Money | None = None
     scan: Literal["probe", "blocks"] = "blocks"
-    max_blocks_per_cycle: int = Field(default=2000, gt=0)
+    max_blocks_per_cycle: int = Field(default=2000, ge=1, le=MAX_BLOCKS_PER_CYCLE)
     native_symbol: str | None = None
     tokens: list[TokenConfig] = Field(default_factory=list)
 
@@ -171,15 +195,34 @@ class ChainConfig(BaseModel):
     @field_validator("chain_id")
     @classmethod
     def _positive_id(cls, value: int) -> int:
-        if value <= 0:
-            raise ValueError("a chain id is a positive integer")
+        if not 0 < value <= MAX_CHAIN_ID:
+            raise ValueError(f"a chain id is a positive integer of at most {MAX_CHAIN_ID}")
         return value
 
-    @field_validator("finality", "start_block")
+    @field_validator("poll_seconds")
     @classmethod
-    def _not_negative(cls, value: int | str | None) -> int | str | None:
-        if isinstance(value, int) and value < 0:
-            raise ValueError("must not be negative")
+    def _sane_poll(cls, value: float) -> float:
+        low, high = POLL_SECONDS_RANGE
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(
+                f"must be a finite number of seconds from {low:g} to {high:g} (got {value!r})"
+            )
+        return value
+
+    @field_validator("finality")
+    @classmethod
+    def _confirmations(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, int) and not 0 <= value <= MAX_CONFIRMATIONS:
+            raise ValueError(
+                f"a number of confirmations is from 0 to {MAX_CONFIRMATIONS} (got {value})"
+            )
+        return value
+
+    @field_validator("start_block")
+    @classmethod
+    def _block_number(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and not 0 <= value <= MAX_BLOCK_NUMBER:
+            raise ValueError(f"a block number is from 0 to {MAX_BLOCK_NUMBER} (got {value})")
         return value
 
     @model_validator(mode="after")
@@ -269,7 +312,7 @@ class ApiConfig(BaseModel):
 
     enabled: bool = False
     host: str = "127.0.0.1"
-    port: int = Field(default=8787, ge=0, le=65535)
+    port: int = Field(default=8787, ge=0, le=65535)  # 0: any free port (tests use it)
     token: SecretStr | None = None
 
 
