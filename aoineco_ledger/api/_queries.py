@@ -23,6 +23,7 @@ __all__ = [
     "decode_cursor",
     "encode_cursor",
     "parse_amount",
+    "plain_text",
 ]
 
 Period = Literal[
@@ -50,6 +51,7 @@ decimal places.
 """
 
 _AMOUNT = re.compile(AMOUNT_PATTERN)
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class QueryError(ValueError):
@@ -90,6 +92,21 @@ def parse_amount(text: str, *, param: str = "amount") -> Decimal:
         return Decimal(text)
     except InvalidOperation as exc:  # unreachable after the pattern; kept as a guard
         raise QueryError(param, f"is not a number (got {text[:40]!r})") from exc
+
+
+def plain_text(value: str | None) -> str | None:
+    """A text query value (agent, category) as it is, if a store could hold it.
+
+    Used as a pydantic ``AfterValidator``, so a bad value is a 422 like any other
+    validation error, and never reaches a store that would fail on it (PostgreSQL
+    refuses NUL in text: that would be a 503).
+
+    Raises:
+        ValueError: the value holds a NUL character or a lone surrogate.
+    """
+    if value is not None and _UNSTORABLE.search(value):
+        raise ValueError("must not contain a NUL character or invalid UTF-8")
+    return value
 
 
 def encode_cursor(ts: datetime, entry_id: str) -> str:

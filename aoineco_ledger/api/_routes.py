@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Response
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from aoineco_ledger.api import _views
 from aoineco_ledger.api._context import ApiContext, get_context
@@ -34,6 +34,7 @@ from aoineco_ledger.api._queries import (
     QueryError,
     decode_cursor,
     parse_amount,
+    plain_text,
 )
 from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError
 
@@ -46,7 +47,7 @@ MAX_PAGE = 1000
 
 Context = Annotated[ApiContext, Depends(get_context)]
 PeriodQuery = Annotated[Period, Query(description="a named period, in the ledger's timezone")]
-Text = Annotated[str | None, Query(max_length=200)]
+Text = Annotated[str | None, Query(max_length=200), AfterValidator(plain_text)]
 
 
 def _json(model: BaseModel, *, status_code: int = 200) -> Response:

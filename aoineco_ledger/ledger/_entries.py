@@ -9,6 +9,7 @@ dropped. Each entry gets a fresh UUID4 ``id``, unique across processes.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
@@ -21,7 +22,7 @@ from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger._money import ZERO, to_usd
 from aoineco_ledger.typing import Direction, Source
 
-__all__ = ["DIRECTIONS", "SOURCES", "new_entry"]
+__all__ = ["DIRECTIONS", "SOURCES", "check_text", "new_entry"]
 
 DIRECTIONS: tuple[str, ...] = get_args(Direction)
 """``expense``, ``revenue``, ``transfer``."""
@@ -37,6 +38,7 @@ _SETTABLE = frozenset(f.name for f in fields(Entry)) - {
     "amount",
     "category",
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_FIELDS = ("currency", "agent", "vendor", "description", "account", "context", "receipt_url")
 
 
@@ -76,6 +78,7 @@ def new_entry(
     usd = to_usd(amount)
     if usd < ZERO:
         raise InvalidAmountError(f"amount must not be negative, got {amount!r}")
+    check_text("category", category)
     registry = categories if categories is not None else _DEFAULT_REGISTRY
     registry.require(category, direction=direction)
     return Entry(
@@ -86,6 +89,29 @@ def new_entry(
         category=category,
         **_clean_fields(fields),
     )
+
+
+def check_text(name: str, value: str) -> None:
+    """Refuse text no store can keep: a NUL character or a lone surrogate.
+
+    A lone surrogate is what Python makes of invalid UTF-8 on the command line
+    (``$'\\xff'`` becomes ``'\\udcff'``); it cannot be encoded to UTF-8, and
+    PostgreSQL refuses NUL in text, so both are turned away at the edge for
+    every store alike.
+
+    Args:
+        name: the field, for the message.
+        value: the text.
+
+    Raises:
+        InvalidEntryError: ``value`` holds a NUL or a lone surrogate.
+    """
+    if "\x00" in value:
+        raise InvalidEntryError(f"{name} must not contain a NUL character")
+    if _SURROGATE.search(value):
+        raise InvalidEntryError(
+            f"{name} is not valid text (invalid UTF-8, e.g. a stray byte such as \\xff)"
+        )
 
 
 def _utc(ts: object) -> datetime:
@@ -106,6 +132,9 @@ def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     for name in _TEXT_FIELDS:
         if name in out and not isinstance(out[name], str):
             raise InvalidEntryError(f"{name} must be text, got {out[name]!r}")
+    for name, value in out.items():
+        if isinstance(value, str):
+            check_text(name, value)
     if out.get("currency", "USD") != "USD":
         raise InvalidEntryError(f"only USD amounts are kept, got currency {out['currency']!r}")
     if out.get("source", "manual") not in SOURCES:
@@ -129,6 +158,8 @@ def _text_tuple(name: str, value: object) -> tuple[str, ...]:
     items = tuple(value)
     if not all(isinstance(item, str) for item in items):
         raise InvalidEntryError(f"{name} must be a list of strings, got {value!r}")
+    for item in items:
+        check_text(name, item)
     return tuple(item for item in items if item)
 
 
@@ -144,5 +175,8 @@ def _meta_pairs(value: object) -> tuple[tuple[str, str], ...]:
         key, val = item
         if not isinstance(key, str):
             raise InvalidEntryError(f"meta keys must be text, got {key!r}")
-        pairs.append((key, str(val)))
+        text = str(val)
+        check_text("meta key", key)
+        check_text(f"meta value of {key!r}", text)
+        pairs.append((key, text))
     return tuple(pairs)
