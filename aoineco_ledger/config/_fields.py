@@ -16,6 +16,7 @@ from eth_utils.address import to_checksum_address
 
 from aoineco_ledger._masking import mask_password, mask_url
 from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.ledger import to_usd
 from aoineco_ledger.typing import Address
 
 __all__ = [
@@ -96,7 +97,8 @@ def parse_money(value: object, *, allow_negative: bool = False) -> Decimal:
     """Parse a USD amount exactly: a decimal string, an int, or a float via ``str()``.
 
     Raises:
-        ValueError: a bool, not a number, NaN or infinite, or negative.
+        ValueError: a bool, not a number, NaN or infinite, negative, or out of the
+            ledger's bounds (:func:`aoineco_ledger.ledger.to_usd` decides).
     """
     if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
         raise ValueError('expected an amount such as "7.00"')
@@ -108,7 +110,10 @@ def parse_money(value: object, *, allow_negative: bool = False) -> Decimal:
         raise ValueError(f"not a finite amount: {value!r}")
     if amount < 0 and not allow_negative:
         raise ValueError(f"must not be negative (got {value})")
-    return amount
+    try:
+        return to_usd(value)  # the ledger's own bounds (not absurdly large or finely divided)
+    except LedgerError as exc:
+        raise ValueError(str(exc)) from None
 
 
 def parse_rpc_url(value: object) -> str:

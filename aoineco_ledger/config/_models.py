@@ -31,6 +31,8 @@ from aoineco_ledger.config._fields import (
     parse_money,
     parse_rpc_url,
 )
+from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.ledger import Budget
 from aoineco_ledger.typing import Address
 
 __all__ = [
@@ -277,23 +279,39 @@ class CounterpartyConfig(BaseModel):
     category: str = "Other"
 
 
+def _budget_limit(value: object) -> Decimal:
+    """A budget limit by the ledger's own rule (``Budget.create``): what it refuses, we refuse."""
+    parse_money(value)  # the config's wording for a negative or non-numeric amount
+    try:
+        return Budget.create(limit=value).limit
+    except LedgerError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _budget_warn_at(value: object) -> Decimal:
+    """A budget's ``warn_at`` by the ledger's own rule (``Budget.create``)."""
+    parse_money(value)
+    try:
+        return Budget.create(limit=1, warn_at=value).warn_at
+    except LedgerError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class BudgetConfig(BaseModel):
-    """``[[budgets]]``: a spending limit the daemon installs in the ledger."""
+    """``[[budgets]]``: a spending limit the daemon installs in the ledger.
+
+    ``limit`` and ``warn_at`` are checked by the ledger's ``Budget.create`` itself
+    (a limit above 0, not absurdly large or finely divided; ``0 < warn_at <= 1``),
+    so ``config check`` accepts exactly what the daemon can install.
+    """
 
     model_config = _STRICT
 
     category: str | None = None
     agent: str | None = None
-    limit: Money
+    limit: Annotated[Decimal, BeforeValidator(_budget_limit)]
     period: Literal["daily", "weekly", "monthly", "yearly", "total"] = "monthly"
-    warn_at: Annotated[Decimal, BeforeValidator(parse_money)] = Decimal("0.8")
-
-    @field_validator("warn_at")
-    @classmethod
-    def _fraction(cls, value: Decimal) -> Decimal:
-        if not 0 < value <= 1:
-            raise ValueError("warn_at is a fraction of the limit, above 0 and at most 1")
-        return value
+    warn_at: Annotated[Decimal, BeforeValidator(_budget_warn_at)] = Decimal("0.8")
 
 
 class CategoryConfig(BaseModel):

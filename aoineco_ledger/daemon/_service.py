@@ -38,7 +38,13 @@ from aoineco_ledger.daemon._health import ChainHealth
 from aoineco_ledger.daemon._logging import SecretScrubber, secrets_of
 from aoineco_ledger.daemon._report import usd_text
 from aoineco_ledger.daemon._squad import Squad
-from aoineco_ledger.errors import LedgerError, RpcError
+from aoineco_ledger.errors import (
+    ConfigError,
+    InvalidEntryError,
+    InvalidPeriodError,
+    LedgerError,
+    RpcError,
+)
 from aoineco_ledger.ledger import Alert, Ledger
 from aoineco_ledger.ledger.store.base import Statement
 
@@ -280,14 +286,17 @@ def install(ledger: Ledger, config: AppConfig) -> None:
     """Add the configured categories and set the configured budgets in the ledger."""
     for category in config.categories:
         ledger.add_category(category.name, category.kind)
-    for budget in config.budgets:
-        ledger.set_budget(
-            category=budget.category,
-            limit=budget.limit,
-            period=budget.period,
-            agent=budget.agent,
-            warn_at=budget.warn_at,
-        )
+    for index, budget in enumerate(config.budgets):
+        try:
+            ledger.set_budget(
+                category=budget.category,
+                limit=budget.limit,
+                period=budget.period,
+                agent=budget.agent,
+                warn_at=budget.warn_at,
+            )
+        except (InvalidEntryError, InvalidPeriodError) as exc:
+            raise ConfigError(f"budgets[{index}]: {exc}") from None
 
 
 def _spec(chain: ChainConfig) -> ChainSpec:
