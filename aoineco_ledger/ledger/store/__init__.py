@@ -22,7 +22,7 @@ import re
 from pathlib import Path
 from typing import cast
 
-from aoineco_ledger.errors import StoreError
+from aoineco_ledger.errors import LedgerError, StoreError
 from aoineco_ledger.ledger.store.base import (
     AppendResult,
     Checkpoint,
@@ -39,6 +39,7 @@ from aoineco_ledger.ledger.store.memory import InMemoryStore
 
 __all__ = [
     "SQL_SCHEMES",
+    "STORE_URL_FORMS",
     "AppendResult",
     "Checkpoint",
     "EntryFilter",
@@ -56,6 +57,13 @@ __all__ = [
 SQL_SCHEMES: tuple[str, ...] = ("sqlite", "postgresql", "postgres")
 """URL schemes (before any ``+driver``) that :func:`open_store` hands to ``SqlStore``."""
 
+STORE_URL_FORMS = (
+    "jsonl:///DIR (or a plain directory path), sqlite:///PATH (sqlite:////ABSOLUTE/PATH), "
+    "postgresql://USER@HOST/DB or memory://"
+)
+"""The store URL forms :func:`open_store` accepts, for error messages."""
+
+_SQLITE_FILE = re.compile(r"^sqlite(\+pysqlite)?:///[^?]", re.IGNORECASE)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
@@ -86,8 +94,7 @@ def open_store(url: str | Path) -> Store:
     if scheme.split("+", 1)[0] in SQL_SCHEMES:
         return _open_sql(text)
     raise StoreError(
-        f"unknown store URL scheme {scheme!r} in {_masked(text)!r}; use memory://, "
-        "jsonl:///DIR, a directory, sqlite:///PATH or postgresql://..."
+        f"unknown store URL scheme {scheme!r} in {_masked(text)!r}; use {STORE_URL_FORMS}"
     )
 
 
@@ -97,7 +104,7 @@ def _path_part(url: str, scheme: str) -> str:
     if rest.startswith("//"):
         rest = rest[2:]
     if not rest:
-        raise StoreError(f"{scheme} URL {url!r} names no directory")
+        raise StoreError(f"{scheme} URL {url!r} names no directory; use {STORE_URL_FORMS}")
     return rest
 
 
@@ -108,12 +115,25 @@ def _open_jsonl(path: str) -> Store:
 
 
 def _open_sql(url: str) -> Store:
+    if url.lower().startswith("sqlite") and not _SQLITE_FILE.match(url):
+        raise StoreError(
+            f"malformed SQLite store URL {url!r}: a file is sqlite:///relative/path.db or "
+            f"sqlite:////absolute/path.db (three slashes, then the path); use {STORE_URL_FORMS}"
+        )
     try:
         module = importlib.import_module("aoineco_ledger.ledger.store.sql")
         store_class = module.SqlStore
     except (ImportError, AttributeError) as exc:
         raise StoreError(f"the SQL store is not available ({exc}); install SQLAlchemy") from None
-    return cast(Store, store_class.from_url(url))
+    try:
+        return cast(Store, store_class.from_url(url))
+    except (LedgerError, ImportError):
+        raise
+    except Exception as exc:  # a malformed URL SQLAlchemy could not take
+        raise StoreError(
+            f"cannot open store {_masked(url)!r} ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())}); use {STORE_URL_FORMS}"
+        ) from None
 
 
 def _masked(url: str) -> str:

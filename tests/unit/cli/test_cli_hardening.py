@@ -54,3 +54,14 @@ class TestBadText:
         assert proc.returncode == 2
         assert b"Traceback" not in proc.stderr
         assert proc.stderr.count(b"\n") == 1
+
+
+class TestStoreUrls:
+    def test_two_slash_sqlite_url_is_one_line(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """report --store sqlite://relative.db names the accepted forms, exit 1."""
+        monkeypatch.chdir(tmp_path)
+        code, out, err = run(capsys, "report", "--store", "sqlite://relative.db")
+        assert (code, out, err.count("\n")) == (1, "", 1)
+        assert "sqlite:///PATH" in err

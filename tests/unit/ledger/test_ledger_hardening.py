@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from aoineco_ledger.errors import InvalidEntryError
+from aoineco_ledger.errors import InvalidEntryError, StoreError
 from aoineco_ledger.ledger import Ledger, new_entry
+from aoineco_ledger.ledger.store import open_store
 
 TS = datetime(2026, 2, 13, 12, tzinfo=UTC)
 
@@ -46,3 +48,32 @@ class TestTextFields:
         """Ordinary non-ASCII text (emoji, CJK) is fine."""
         entry = new_entry(direction="expense", amount=1, category="Tools", ts=TS, agent="青猫 🐱")
         assert entry.agent == "青猫 🐱"
+
+
+class TestStoreUrls:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "sqlite://relative.db",
+            "sqlite:/x.db",
+            "sqlite:///",
+            "sqlite://",
+            "postgresql://host:notaport/db",
+            "jsonl://",
+            "nosuch://x",
+        ],
+    )
+    def test_a_malformed_url_is_one_store_error(self, url: str) -> None:
+        """A malformed URL is a StoreError naming the accepted forms, nothing else."""
+        with pytest.raises(StoreError, match="sqlite:///PATH") as info:
+            open_store(url)
+        assert "jsonl:///DIR" in str(info.value)
+
+    def test_a_relative_sqlite_file_still_opens(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """sqlite:///relative.db is the documented relative form and still works."""
+        monkeypatch.chdir(tmp_path)
+        store = open_store("sqlite:///relative.db")
+        store.close()
+        assert (tmp_path / "relative.db").exists()
