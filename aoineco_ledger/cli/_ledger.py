@@ -351,7 +351,14 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def _export_to_file(ledger: Any, fmt: str, target: Path, filters: dict[str, Any]) -> int:
-    """Write to a temporary file beside ``target`` and rename it into place."""
+    """Write to a temporary file beside ``target`` and rename it into place.
+
+    Raises:
+        CliError: the output path cannot be written (a directory, a missing or
+            read-only parent, a full disk); no temporary file is left behind.
+    """
+    if target.is_dir():
+        raise CliError(f"cannot write {target}: it is a directory (give a file name)", 1)
     try:
         handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     except OSError as exc:
@@ -360,6 +367,9 @@ def _export_to_file(ledger: Any, fmt: str, target: Path, filters: dict[str, Any]
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             count = int(ledger.export(fmt, out, **filters))
         os.replace(temp, target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise CliError(f"cannot write {target}: {exc.strerror or exc}", 1) from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -65,3 +65,40 @@ class TestStoreUrls:
         code, out, err = run(capsys, "report", "--store", "sqlite://relative.db")
         assert (code, out, err.count("\n")) == (1, "", 1)
         assert "sqlite:///PATH" in err
+
+
+class TestExportOutput:
+    def test_a_directory_as_output(
+        self, capsys: pytest.CaptureFixture[str], store: str, tmp_path: Path
+    ) -> None:
+        """--output naming a directory is one line, exit 1, and no temp file is left."""
+        assert run(capsys, "log", "expense", "1", "--store", store)[0] == 0
+        target = tmp_path / "out"
+        target.mkdir()
+        code, out, err = run(
+            capsys, "export", "--format", "csv", "--output", str(target), "--store", store
+        )
+        assert (code, out, err.count("\n")) == (1, "", 1)
+        assert "directory" in err
+        assert list(target.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == [
+            "ledger",
+            "out",
+        ]
+
+    def test_a_missing_parent_directory(
+        self, capsys: pytest.CaptureFixture[str], store: str, tmp_path: Path
+    ) -> None:
+        """An output in a directory that does not exist is one line, exit 1, nothing left."""
+        assert run(capsys, "log", "expense", "1", "--store", store)[0] == 0
+        code, _, err = run(
+            capsys,
+            "export",
+            "--format",
+            "json",
+            "--output",
+            str(tmp_path / "missing" / "x.json"),
+            "--store",
+            store,
+        )
+        assert (code, err.count("\n")) == (1, 1)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger"]
