@@ -4,13 +4,16 @@
 between ``__`` picks a list item (``AOINECO_CHAINS__0__RPC_URLS`` is the first
 chain's endpoints, and the index one past the end appends a new item). A list
 value is JSON (``["0xa", "0xb"]``) or comma-separated (``0xa,0xb``); a section
-or a list of tables is JSON. Variables whose first part names no section
-(``AOINECO_CONFIG``, ``AOINECO_REQUIRE_ANVIL``, ...) are not configuration and
-are left alone.
+or a list of tables is JSON. The program's own variables that are not settings
+(:data:`NON_CONFIG_NAMES`, and the ``AOINECO_REQUIRE_*`` / ``AOINECO_TEST_*``
+families the test suite reads) are left alone; any other ``AOINECO_`` variable
+whose section is unknown (``AOINECO_LEDGR__STORE``, ``AOINECO_API_TOKEN`` with
+one underscore) is refused, with the likely intended name, rather than ignored.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import types
 import typing
@@ -21,23 +24,69 @@ from pydantic import BaseModel
 
 from aoineco_ledger.errors import ConfigError
 
-__all__ = ["PREFIX", "apply_env", "env_paths"]
+__all__ = ["NON_CONFIG_FAMILIES", "NON_CONFIG_NAMES", "PREFIX", "apply_env", "env_paths"]
 
 PREFIX = "AOINECO_"
 _DELIMITER = "__"
 
+NON_CONFIG_NAMES = frozenset({"AOINECO_CONFIG", "AOINECO_LEDGER_DIR", "AOINECO_CRASH_SEED"})
+"""``AOINECO_`` variables that are not settings: the config file, the library's default
+ledger directory, and the crash test's replay seed."""
+
+NON_CONFIG_FAMILIES = ("AOINECO_REQUIRE_", "AOINECO_TEST_")
+"""Prefixes of the test suite's own variables (``AOINECO_REQUIRE_ANVIL``,
+``AOINECO_TEST_POSTGRES_URL``, ...): not settings either."""
+
 
 def env_paths(model: type[BaseModel], environ: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
-    """The configuration variables in ``environ``: variable name to key path (lowercase)."""
+    """The configuration variables in ``environ``: variable name to key path (lowercase).
+
+    Raises:
+        ConfigError: an ``AOINECO_`` variable that is neither a setting of a known
+            section nor one of the program's own (a typo would otherwise be ignored).
+    """
     sections = set(model.model_fields)
     found: dict[str, tuple[str, ...]] = {}
     for name in sorted(environ):
-        if not name.upper().startswith(PREFIX):
+        upper = name.upper()
+        if not upper.startswith(PREFIX) or _is_own(upper):
             continue
         path = tuple(part.lower() for part in name[len(PREFIX) :].split(_DELIMITER))
-        if path[0] in sections and all(path):
-            found[name] = path
+        if path[0] not in sections or not all(path):
+            raise ConfigError(_unknown_variable(name, path, sections))
+        found[name] = path
     return found
+
+
+def _is_own(upper: str) -> bool:
+    return upper in NON_CONFIG_NAMES or upper.startswith(NON_CONFIG_FAMILIES)
+
+
+def _unknown_variable(name: str, path: tuple[str, ...], sections: set[str]) -> str:
+    """One line naming the variable and, where it is clear, the one meant."""
+    guess = _guess(path, sections)
+    if guess:
+        return f"{name} is not a setting: did you mean {guess}?"
+    known = ", ".join(s.upper() for s in sorted(sections))
+    return f"{name} is not a setting (an {PREFIX}SECTION__KEY with SECTION one of {known})"
+
+
+def _guess(path: tuple[str, ...], sections: set[str]) -> str | None:
+    head, rest = path[0], path[1:]
+    if not head:
+        return None
+    if head in sections:  # an empty part: AOINECO_LEDGER____STORE, AOINECO_LEDGER__
+        parts = [head, *(p for p in rest if p)]
+        return _name(parts) if len(parts) > 1 else None
+    for section in sorted(sections, key=len, reverse=True):  # one underscore: AOINECO_API_TOKEN
+        if head.startswith(section + "_") and len(head) > len(section) + 1:
+            return _name([section, head[len(section) + 1 :], *rest])
+    close = difflib.get_close_matches(head, sorted(sections), n=1, cutoff=0.6)
+    return _name([close[0], *rest]) if close and rest else None
+
+
+def _name(parts: list[str]) -> str:
+    return PREFIX + _DELIMITER.join(parts).upper()
 
 
 def apply_env(
