@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from aoineco_ledger.chains import RpcClient, get_chain
-from aoineco_ledger.config import AppConfig
+from aoineco_ledger.config import AppConfig, mask_password
 from aoineco_ledger.daemon._demo_chain import DemoChain
 from aoineco_ledger.daemon._logging import configure_logging
 from aoineco_ledger.daemon._report import agent_table, statement_table
 from aoineco_ledger.daemon._service import Service, build, open_ledger
 from aoineco_ledger.errors import ConfigError
+from aoineco_ledger.ledger import Ledger
 
 __all__ = ["DemoApi", "demo_config", "run_demo"]
 
@@ -202,9 +203,12 @@ def run_demo(
             waits for Ctrl-C); None stops at once.
 
     Raises:
+        ConfigError: ``store`` already holds entries (refused before anything runs).
         ImportError: eth-tester or vyper is missing (the message says how to install).
     """
     started = time.monotonic()
+    if store is not None:
+        _refuse_used_store(store)
     configure_logging(level="warning", fmt="console")
     with tempfile.TemporaryDirectory(prefix="aoineco-demo-") as tmp:
         target = store or f"jsonl://{Path(tmp) / 'ledger'}"
@@ -224,6 +228,26 @@ def run_demo(
                 server.stop()
             demo.service.close()
     return 0
+
+
+def _refuse_used_store(store: str) -> None:
+    """Refuse, before anything runs, a ``--store`` that already holds entries.
+
+    The demo books a made-up chain's history; written into a real ledger it
+    would mix fake spend and revenue with the real ones.
+
+    Raises:
+        ConfigError: the store holds at least one entry.
+        StoreError: the store cannot be opened.
+    """
+    with Ledger.open(store) as ledger:
+        used = next(iter(ledger.entries(limit=1)), None) is not None
+    if used:
+        raise ConfigError(
+            f"--store {mask_password(store)}: this ledger already holds entries and the demo "
+            "would add a made-up chain's history to them; give the demo a new store "
+            "(or none, for a temporary one)"
+        )
 
 
 def _story(demo: _Demo, server: DemoApi | None) -> None:

@@ -73,7 +73,7 @@ class TestDemo:
     def test_refuses_a_store_with_demo_history(self, demo: tuple[str, str, float]) -> None:
         """Running the demo again into the same store is refused with a clear error."""
         store, _, _ = demo
-        with pytest.raises(ConfigError, match="earlier demo"):
+        with pytest.raises(ConfigError, match="already holds entries"):
             run_demo(store=store, out=io.StringIO())
         reset_logging()
 

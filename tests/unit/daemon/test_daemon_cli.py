@@ -79,3 +79,21 @@ class TestUsage:
     def test_once_and_status_exclusive(self) -> None:
         """--once and --status together is a usage error."""
         assert main(["reconcile", "--once", "--status"]) == 2
+
+
+class TestDemoStore:
+    def test_refuses_a_store_with_entries(
+        self, store: str, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """demo --store on a ledger with real entries: exit 1, one line, nothing written."""
+        with Ledger.open(store) as ledger:
+            ledger.expense(amount="2.50", category="API/LLM", agent="oracle")
+        files = [p for p in Path(store.removeprefix("jsonl://")).rglob("*") if p.is_file()]
+        before = [p.read_bytes() for p in files]
+        assert main(["demo", "--store", store, "--no-api"]) == 1
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        err = captured.err.strip().splitlines()
+        assert len(err) == 1 and "already holds entries" in err[0]
+        assert [p.read_bytes() for p in files] == before
+        assert [p for p in Path(store.removeprefix("jsonl://")).rglob("*") if p.is_file()] == files
