@@ -120,8 +120,25 @@ class AppConfig(BaseSettings):
                     f"@counterparties[{index}].address: {party.address} is a squad wallet "
                     f"(agent {owners[party.address]!r}), not a counterparty"
                 )
+        self._check_budget_agents()
         self._check_categories()
         return self
+
+    def _check_budget_agents(self) -> None:
+        """A budget's agent must be a configured one, when any agents are configured.
+
+        With no ``[[agents]]`` at all (a config that only sets budgets for entries
+        logged by hand), any name is allowed: there is no list to check it against.
+        """
+        names = [agent.name for agent in self.agents]
+        if not names:
+            return
+        for index, budget in enumerate(self.budgets):
+            if budget.agent and budget.agent not in names:
+                raise ValueError(
+                    f"@budgets[{index}].agent: {budget.agent!r} is not an agent under "
+                    f"[[agents]] (known: {', '.join(sorted(names))})"
+                )
 
     def _check_categories(self) -> None:
         kinds = _default_kinds()

@@ -74,3 +74,23 @@ class TestBudgetCommands:
         assert main([*command, str(path)]) == 1
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "budgets[0].limit: a budget limit must be greater than 0" in err[0]
+
+
+class TestBudgetAgents:
+    def test_unknown_agent_is_refused(self) -> None:
+        """A budget on an agent not under [[agents]] is refused, naming the key and the agents."""
+        agents = [{"name": "oracle"}, {"name": "scout"}]
+        message = _message(agents=agents, budgets=[{"agent": "oracel", "limit": "5"}])
+        assert message == (
+            "budgets[0].agent: 'oracel' is not an agent under [[agents]] (known: oracle, scout)"
+        )
+
+    def test_known_agent_is_accepted(self) -> None:
+        """A budget on a configured agent is fine."""
+        config = AppConfig(agents=[{"name": "oracle"}], budgets=[{"agent": "oracle", "limit": "5"}])
+        assert config.budgets[0].agent == "oracle"
+
+    def test_any_agent_without_agents_section(self) -> None:
+        """With no [[agents]] at all, a budget may name any agent (hand-logged entries)."""
+        config = AppConfig(budgets=[{"agent": "anyone", "limit": "5"}])
+        assert config.budgets[0].agent == "anyone"
