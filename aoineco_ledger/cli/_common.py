@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from aoineco_ledger.errors import InvalidAmountError
-from aoineco_ledger.ledger import AoinecoLedger, to_usd
+from aoineco_ledger.ledger import AoinecoLedger, Category, to_usd
 
 __all__ = [
     "CliError",
@@ -60,28 +60,38 @@ def add_store_options(parser: argparse.ArgumentParser, *, json_flag: bool = True
         )
 
 
-def open_ledger(args: argparse.Namespace) -> AoinecoLedger:
+def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> AoinecoLedger:
     """The ledger the command's ``--store`` / ``--config`` options name.
+
+    Args:
+        args: the parsed command line.
+        read_only: for reading commands: create nothing, open a JSONL directory
+            read-only (so a read-only directory can be read), and refuse a store
+            that does not exist with "no ledger at ...". Custom categories of
+            the configuration are then known to this process only.
 
     Raises:
         ConfigError: the configuration is invalid.
-        StoreError: the store cannot be opened.
+        StoreError: the store cannot be opened (or, read-only, does not exist).
     """
     store = getattr(args, "store", None)
     config_path = getattr(args, "config", None)
     if config_path is None and not store and os.environ.get("AOINECO_CONFIG"):
         config_path = os.environ["AOINECO_CONFIG"]
     if config_path is None:
-        return AoinecoLedger(store or None)
+        return AoinecoLedger(store or None, read_only=read_only)
     from aoineco_ledger.config import load_config
 
     config = load_config(config_path)
     options: dict[str, Any] = {"timezone": config.ledger.timezone}
     if config.ledger.seed_amount is not None:
         options["seed_amount"] = config.ledger.seed_amount
-    ledger = AoinecoLedger(store or config.ledger.store or None, **options)
+    ledger = AoinecoLedger(store or config.ledger.store or None, read_only=read_only, **options)
     for category in config.categories:
-        ledger.add_category(category.name, category.kind)
+        if read_only:
+            ledger.categories.add(Category(category.name, category.kind))
+        else:
+            ledger.add_category(category.name, category.kind)
     return ledger
 
 

@@ -60,10 +60,21 @@ def register(subparsers: Any) -> None:
     _register_export(subparsers)
 
 
+def period_arg(text: str) -> str:
+    """argparse type for ``--period``: a period name (checked before any store is opened)."""
+    if text not in PERIOD_NAMES:
+        shown = repr(text) if text else "an empty name"
+        raise argparse.ArgumentTypeError(
+            f"unknown period {shown}; use one of {', '.join(PERIOD_NAMES)}"
+        )
+    return text
+
+
 def _period_options(parser: argparse.ArgumentParser, *, explicit: bool = True) -> None:
     parser.add_argument(
         "--period",
         default="all",
+        type=period_arg,
         metavar="P",
         help=f"one of {', '.join(PERIOD_NAMES)} (default all)",
     )
@@ -160,7 +171,7 @@ def run_log(args: argparse.Namespace) -> int:
 
 def run_metrics(args: argparse.Namespace) -> int:
     """Print the Bootstrap metrics: the seed's block, or the typed values as JSON."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         metrics = ledger.get_bootstrap_metrics()
     emit(args, metrics.as_dict(), str(metrics))
     return 0
@@ -187,7 +198,7 @@ def _summary_text(summary: Summary) -> str:
 
 def run_report(args: argparse.Namespace) -> int:
     """Summarise a period."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         summary = ledger.summary(args.period, since=args.since, until=args.until)
     emit(args, summary.as_dict(), _summary_text(summary))
     return 0
@@ -205,7 +216,7 @@ def _agents_text(costs: dict[str, AgentCost]) -> str:
 
 def run_agents(args: argparse.Namespace) -> int:
     """Expenses per agent."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         costs = ledger.agent_costs(args.period)
     emit(args, {name: cost.as_dict() for name, cost in costs.items()}, _agents_text(costs))
     return 0
@@ -269,7 +280,7 @@ def run_budget_set(args: argparse.Namespace) -> int:
 
 def run_budget_list(args: argparse.Namespace) -> int:
     """List the budgets."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         budgets = ledger.budgets()
     text = "\n".join(_budget_line(b) for b in budgets) or "no budgets"
     emit(args, [b.as_dict() for b in budgets], text)
@@ -285,7 +296,7 @@ def _status_line(status: BudgetStatus) -> str:
 
 def run_budget_status(args: argparse.Namespace) -> int:
     """Where every budget stands in its current period."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         statuses = ledger.budget_status()
     text = "\n".join(_status_line(s) for s in statuses) or "no budgets"
     emit(args, [s.as_dict() for s in statuses], text)
@@ -304,7 +315,7 @@ def run_budget_remove(args: argparse.Namespace) -> int:
 
 def run_budget_check(args: argparse.Namespace) -> int:
     """Answer "may I spend this?" without writing: exit 0 yes, 1 no."""
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         answer = ledger.authorize(args.amount, category=args.category, agent=args.agent)
     if answer.allowed:
         text = f"allowed: {format_usd(answer.amount)}"
@@ -320,7 +331,9 @@ def run_budget_check(args: argparse.Namespace) -> int:
 def _register_export(subparsers: Any) -> None:
     export = subparsers.add_parser("export", help="write entries as CSV, JSON or JSONL")
     export.add_argument("--format", required=True, choices=EXPORT_FORMATS, dest="fmt")
-    export.add_argument("--period", default=None, metavar="P", help="a period name")
+    export.add_argument(
+        "--period", default=None, type=period_arg, metavar="P", help="a period name"
+    )
     export.add_argument("--since", metavar="TIME", help="inclusive start, ISO 8601")
     export.add_argument("--until", metavar="TIME", help="exclusive end, ISO 8601")
     export.add_argument("--agent")
@@ -341,7 +354,7 @@ def run_export(args: argparse.Namespace) -> int:
         "category": args.category,
         "direction": args.direction,
     }
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         if args.output is None:
             ledger.export(args.fmt, sys.stdout, **filters)
             return 0

@@ -109,9 +109,12 @@ class Ledger:
         self.categories = CategoryRegistry.from_settings(settings.get("categories"))
 
     @classmethod
-    def open(cls, url_or_dir: str | None = None, **options: Any) -> Ledger:
+    def open(
+        cls, url_or_dir: str | None = None, *, read_only: bool = False, **options: Any
+    ) -> Ledger:
         """Open the ledger at a store URL or directory (default: the seed's directory).
 
+        ``read_only``: create nothing, refuse a store that does not exist, write nothing.
         Raises:
             StoreError: the URL is unknown or the store cannot be opened.
         """
@@ -119,7 +122,7 @@ class Ledger:
         from aoineco_ledger.ledger.store import open_store
 
         target = url_or_dir if url_or_dir is not None else str(default_ledger_dir())
-        return cls(open_store(target), **options)
+        return cls(open_store(target, read_only=read_only), **options)
 
     def _init_settings(self, *, timezone: str | None, seed_amount: object) -> dict[str, Any]:
         """Load settings, writing ``created_at`` (and given defaults) the first time."""
@@ -127,6 +130,8 @@ class Ledger:
             get_timezone(timezone)
         if seed_amount is not None:
             to_usd(seed_amount)
+        if getattr(self.store, "read_only", False):
+            return self.store.load_settings()
         with self.store.write_lock():
             settings = self.store.load_settings()
             missing = {

@@ -49,6 +49,8 @@ class AoinecoLedger(Ledger):
     Args:
         ledger_dir: a directory (JSONL store) or any store URL; default
             :func:`default_ledger_dir`.
+        read_only: open for reading only: nothing is created or written, and a
+            store that does not exist is refused (see :func:`open_store`).
         **options: :class:`Ledger` options (``timezone``, ``seed_amount``,
             ``clock``, ``alert_sinks``).
 
@@ -56,12 +58,18 @@ class AoinecoLedger(Ledger):
         StoreError: the store cannot be opened.
     """
 
-    def __init__(self, ledger_dir: str | os.PathLike[str] | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        ledger_dir: str | os.PathLike[str] | None = None,
+        *,
+        read_only: bool = False,
+        **options: Any,
+    ) -> None:
         from aoineco_ledger.ledger.store import open_store
 
         target = os.fspath(ledger_dir) if ledger_dir is not None else str(default_ledger_dir())
         self.ledger_dir = target
-        super().__init__(open_store(target), **options)
+        super().__init__(open_store(target, read_only=read_only), **options)
 
     def log_expense(
         self,

@@ -67,18 +67,22 @@ _SQLITE_FILE = re.compile(r"^sqlite(\+pysqlite)?:///[^?]", re.IGNORECASE)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def open_store(url: str | Path) -> Store:
+def open_store(url: str | Path, *, read_only: bool = False) -> Store:
     """Open the store a URL (or a plain directory path) names.
 
     Args:
         url: ``memory://``, ``jsonl:///DIR``, ``sqlite:///PATH``,
             ``postgresql://...``, or a directory path for the JSONL store.
+        read_only: for reading commands: create nothing, and refuse a store that
+            does not exist (a JSONL directory without ledger files, a missing
+            SQLite file); a JSONL store opened so refuses every write.
 
     Returns:
         The open store.
 
     Raises:
-        StoreError: an empty or unknown URL, or a backend that cannot open it.
+        StoreError: an empty or unknown URL, a backend that cannot open it, or
+            (read-only) no ledger there.
     """
     text = str(url).strip()
     if not text:
@@ -86,13 +90,13 @@ def open_store(url: str | Path) -> Store:
     match = _SCHEME.match(text)
     scheme = match.group(1).lower() if match and len(match.group(1)) > 1 else None
     if scheme is None:
-        return _open_jsonl(text)
+        return _open_jsonl(text, read_only=read_only)
     if scheme == "memory":
         return InMemoryStore()
     if scheme in ("jsonl", "file"):
-        return _open_jsonl(_path_part(text, scheme))
+        return _open_jsonl(_path_part(text, scheme), read_only=read_only)
     if scheme.split("+", 1)[0] in SQL_SCHEMES:
-        return _open_sql(text)
+        return _open_sql(text, read_only=read_only)
     raise StoreError(
         f"unknown store URL scheme {scheme!r} in {_masked(text)!r}; use {STORE_URL_FORMS}"
     )
@@ -108,18 +112,24 @@ def _path_part(url: str, scheme: str) -> str:
     return rest
 
 
-def _open_jsonl(path: str) -> Store:
+def _open_jsonl(path: str, *, read_only: bool) -> Store:
     from aoineco_ledger.ledger.store.jsonl import JsonlStore
 
-    return JsonlStore(Path(path).expanduser())
+    return JsonlStore(Path(path).expanduser(), read_only=read_only)
 
 
-def _open_sql(url: str) -> Store:
-    if url.lower().startswith("sqlite") and not _SQLITE_FILE.match(url):
-        raise StoreError(
-            f"malformed SQLite store URL {url!r}: a file is sqlite:///relative/path.db or "
-            f"sqlite:////absolute/path.db (three slashes, then the path); use {STORE_URL_FORMS}"
-        )
+def _open_sql(url: str, *, read_only: bool) -> Store:
+    if url.lower().startswith("sqlite"):
+        match = _SQLITE_FILE.match(url)
+        if not match:
+            raise StoreError(
+                f"malformed SQLite store URL {url!r}: a file is sqlite:///relative/path.db or "
+                f"sqlite:////absolute/path.db (three slashes, then the path); use "
+                f"{STORE_URL_FORMS}"
+            )
+        path = url[match.end() - 1 :].split("?", 1)[0]
+        if read_only and path != ":memory:" and not Path(path).expanduser().is_file():
+            raise StoreError(f"no ledger at {path} (nothing has been recorded there yet)")
     try:
         module = importlib.import_module("aoineco_ledger.ledger.store.sql")
         store_class = module.SqlStore

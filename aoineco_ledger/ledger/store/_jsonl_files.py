@@ -59,10 +59,14 @@ class FileLock:
 
     Args:
         path: the lock file; created if missing, never deleted.
+        shared: take a shared lock instead (a reader's: it waits only for a writer
+            in the middle of a write) and never create the file; when the file
+            is missing or cannot be opened, reading goes on without a lock.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, shared: bool = False) -> None:
         self._path = path
+        self._shared = shared
         self._fd: int | None = None
         self._rlock = threading.RLock()
         self._depth = 0
@@ -86,12 +90,23 @@ class FileLock:
                     self._release()
 
     def _acquire(self) -> None:
+        if self._shared:
+            self._acquire_shared()
+            return
         if self._fd is None:
             try:
                 self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             except OSError as exc:
                 raise StoreError(f"cannot open lock file {self._path}: {exc}") from exc
         fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def _acquire_shared(self) -> None:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return  # no writer has run here, or we may not read the lock: no lock
+        fcntl.flock(self._fd, fcntl.LOCK_SH)
 
     def _release(self) -> None:
         if self._fd is not None:
@@ -110,22 +125,35 @@ class LogFile:
     """One append-only JSONL file, read incrementally.
 
     Args:
-        path: the file; created if missing.
+        path: the file; created if missing (unless ``read_only``).
+        read_only: open for reading only; a missing file reads as empty and is
+            not created.
 
     Raises:
         StoreError: the file cannot be opened.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
         self.path = path
+        self.read_only = read_only
         self._fd = self._open()
         self.offset = 0
         self.lines = 0
         self._inode = os.fstat(self._fd).st_ino
 
     def _open(self) -> int:
+        if self.read_only:
+            return self._open_read_only()
         try:
             return os.open(self.path, _FLAGS, 0o644)
+        except OSError as exc:
+            raise StoreError(f"cannot open {self.path}: {exc}") from exc
+
+    def _open_read_only(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             raise StoreError(f"cannot open {self.path}: {exc}") from exc
 

@@ -48,11 +48,12 @@ class ReconcilerLog:
     """``reconciler.jsonl``: checkpoints and statements; the last written wins.
 
     Args:
-        path: the log file; created if missing.
+        path: the log file; created if missing (unless ``read_only``).
+        read_only: open it for reading only.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.log = LogFile(path)
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.log = LogFile(path, read_only=read_only)
         self.checkpoints: dict[int, Checkpoint] = {}
         self.statements: dict[tuple[int, str, str], Statement] = {}
 
@@ -92,11 +93,12 @@ class MarksLog:
     """``marks.jsonl``: one JSON string a line, each a key given to ``mark_once``.
 
     Args:
-        path: the log file; created if missing.
+        path: the log file; created if missing (unless ``read_only``).
+        read_only: open it for reading only.
     """
 
-    def __init__(self, path: Path) -> None:
-        self.log = LogFile(path)
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        self.log = LogFile(path, read_only=read_only)
         self._keys: set[str] = set()
 
     @staticmethod

@@ -98,6 +98,19 @@ LEASES = "leases.json"
 
 _load = load_line
 
+LEDGER_FILES = (TRANSACTIONS, "config.json", "budgets.json", RECONCILER)
+"""Files of which at least one is in every directory a ledger has been opened in."""
+
+
+def require_ledger_dir(directory: Path) -> None:
+    """Refuse a directory that holds no ledger (a mistyped ``--store``, say).
+
+    Raises:
+        StoreError: ``directory`` is missing, or has none of :data:`LEDGER_FILES`.
+    """
+    if not any((directory / name).is_file() for name in LEDGER_FILES):
+        raise StoreError(f"no ledger at {directory} (nothing has been recorded there yet)")
+
 
 class JsonlStore:
     """A ledger directory shared by any number of processes on one host.
@@ -108,9 +121,15 @@ class JsonlStore:
         snapshot_every: keep ``index.snapshot``, a cache of the index saved on open
             and on close once this many entries are new to it, so that the next
             open reads only the lines appended since; ``None``: no snapshot.
+        read_only: open for reading only (a read-only directory, or a reading
+            command that must not create anything): nothing is created, opened
+            for writing or repaired; the lock is taken shared, when it can be; a
+            torn last line is reported by :meth:`problems` and skipped, not moved;
+            every write raises :class:`StoreError`.
 
     Raises:
-        StoreError: the directory or its files cannot be opened.
+        StoreError: the directory or its files cannot be opened; read-only, there
+            is no ledger at ``directory``.
     """
 
     url: str
@@ -121,19 +140,24 @@ class JsonlStore:
         *,
         clock: Callable[[], datetime] | None = None,
         snapshot_every: int | None = 50_000,
+        read_only: bool = False,
     ) -> None:
         self.directory = Path(directory).expanduser()
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create ledger directory {self.directory}: {exc}") from exc
+        self.read_only = read_only
+        if read_only:
+            require_ledger_dir(self.directory)
+        else:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create ledger directory {self.directory}: {exc}") from exc
         self.url = f"jsonl://{self.directory.resolve()}"
         self._clock = clock or utc_now
         self._mutex = threading.RLock()
-        self._lock = FileLock(self.directory / "ledger.lock")
-        self._tx = LogFile(self.directory / TRANSACTIONS)
-        self._rec = ReconcilerLog(self.directory / RECONCILER)
-        self._marks = MarksLog(self.directory / MARKS)
+        self._lock = FileLock(self.directory / "ledger.lock", shared=read_only)
+        self._tx = LogFile(self.directory / TRANSACTIONS, read_only=read_only)
+        self._rec = ReconcilerLog(self.directory / RECONCILER, read_only=read_only)
+        self._marks = MarksLog(self.directory / MARKS, read_only=read_only)
         self._index = EntryIndex()
         self._problems: list[Problem] = []
         self._failed: str | None = None
@@ -167,7 +191,11 @@ class JsonlStore:
     def _save_snapshot(self) -> None:
         with self._mutex:
             every = self._snapshot_every
-            if every is None or len(self._index) - self._snapshot_rows < max(every, 1):
+            if (
+                self.read_only
+                or every is None
+                or len(self._index) - self._snapshot_rows < max(every, 1)
+            ):
                 return
             save_snapshot(
                 self.directory,
@@ -196,6 +224,15 @@ class JsonlStore:
     def _settle_tail(self, log: LogFile) -> bool:
         tail = log.tail()
         if not tail:
+            return False
+        if self.read_only:
+            self._problems.append(
+                Problem(
+                    source=log.path.name,
+                    message=f"torn last line ({len(tail)} bytes) skipped (store opened read-only)",
+                    line=tail.decode("utf-8", errors="replace"),
+                )
+            )
             return False
         try:
             whole = isinstance(_load(tail), dict)
@@ -324,7 +361,12 @@ class JsonlStore:
             self._failed = str(exc)
             raise
 
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError(f"the ledger at {self.directory} is open read-only; nothing written")
+
     def _check_usable(self) -> None:
+        self._check_writable()
         if self._failed is not None:
             raise DurabilityError(f"an earlier write failed, reopen the store: {self._failed}")
 
@@ -406,6 +448,7 @@ class JsonlStore:
         Raises:
             DurabilityError: the file could not be made durable.
         """
+        self._check_writable()
         data = [jsonable(dict(b)) for b in budgets]
         with self._lock.hold():
             write_json_atomic(self.directory / "budgets.json", data)
@@ -424,6 +467,7 @@ class JsonlStore:
         Raises:
             DurabilityError: the file could not be made durable.
         """
+        self._check_writable()
         data = jsonable(dict(settings))
         with self._lock.hold():
             write_json_atomic(self.directory / "config.json", data)
@@ -469,6 +513,7 @@ class JsonlStore:
         Raises:
             DurabilityError: the lease could not be made durable.
         """
+        self._check_writable()
         with self._lock.hold():
             now = self._clock()
             expires = now + timedelta(seconds=ttl_seconds)
@@ -482,6 +527,7 @@ class JsonlStore:
         Raises:
             DurabilityError: the change could not be made durable.
         """
+        self._check_writable()
         with self._lock.hold():
             drop_lease(self.directory / LEASES, name, holder=holder)
 
@@ -489,7 +535,12 @@ class JsonlStore:
 
     @contextmanager
     def write_lock(self) -> Iterator[None]:
-        """Hold the directory's writer lock (re-entrant within the process)."""
+        """Hold the directory's writer lock (re-entrant within the process).
+
+        Raises:
+            StoreError: the store is open read-only.
+        """
+        self._check_writable()
         with self._lock.hold():
             with self._mutex:
                 self._refresh_locked()

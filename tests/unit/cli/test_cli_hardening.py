@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -102,3 +105,54 @@ class TestExportOutput:
         )
         assert (code, err.count("\n")) == (1, 1)
         assert sorted(p.name for p in tmp_path.iterdir()) == ["ledger"]
+
+
+def _as_reader(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the CLI as a user who cannot write the ledger (nobody, when we are root)."""
+    prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    command = [sys.executable, "-m", "aoineco_ledger", *argv]
+    return subprocess.run(
+        [*prefix, *command] if os.geteuid() == 0 else command,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.integration
+class TestReadOnlyDirectory:
+    @pytest.fixture(name="read_only_dir")
+    def _read_only_dir(self, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+        """A ledger in a directory (and files) nobody may write, reachable by nobody."""
+        if os.geteuid() == 0 and shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: cannot drop write permission")
+        base = Path(tempfile.mkdtemp(prefix="aoineco-ro-", dir="/tmp"))
+        base.chmod(0o755)
+        directory = base / "ledger"
+        assert main(["log", "expense", "2.5", "--agent", "oracle", "--store", str(directory)]) == 0
+        for path in (*directory.iterdir(), directory):
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        yield directory
+        directory.chmod(0o755)
+        shutil.rmtree(base)
+
+    @pytest.mark.parametrize(
+        "argv",
+        [["report"], ["metrics"], ["agents"], ["budget", "status"], ["budget", "list"]],
+    )
+    def test_reading_commands_work(self, read_only_dir: Path, argv: list[str]) -> None:
+        """Reading commands read a directory they may not write."""
+        proc = _as_reader([*argv, "--store", str(read_only_dir)])
+        assert (proc.returncode, proc.stderr) == (0, "")
+
+    def test_export_works(self, read_only_dir: Path) -> None:
+        """export to stdout reads a read-only ledger."""
+        proc = _as_reader(["export", "--format", "jsonl", "--store", str(read_only_dir)])
+        assert proc.returncode == 0 and '"oracle"' in proc.stdout
+
+    def test_a_write_is_one_line(self, read_only_dir: Path) -> None:
+        """log on a read-only directory fails with one line, exit 1."""
+        proc = _as_reader(["log", "expense", "1", "--store", str(read_only_dir)])
+        assert (proc.returncode, proc.stderr.count("\n")) == (1, 1)
+        assert "Traceback" not in proc.stderr

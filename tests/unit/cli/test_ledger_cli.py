@@ -171,6 +171,7 @@ class TestReading:
 
     def test_agents_empty(self, capsys: pytest.CaptureFixture[str], store: str) -> None:
         """No expenses says so."""
+        AoinecoLedger(store).close()
         assert "no expenses" in run(capsys, "agents", "--store", store)[1]
 
 
@@ -264,6 +265,7 @@ class TestExport:
         self, capsys: pytest.CaptureFixture[str], store: str, tmp_path: Path
     ) -> None:
         """An unwritable --output exits 1 with one line."""
+        AoinecoLedger(store).close()
         code, _, err = run(
             capsys,
             "export",
@@ -293,7 +295,7 @@ class TestExport:
             "--store",
             store,
         )[0]
-        assert code == 2 and list(tmp_path.iterdir()) == [tmp_path / "ledger"]
+        assert code == 2 and list(tmp_path.iterdir()) == []
 
 
 class TestOptions:
@@ -362,6 +364,7 @@ class TestModuleEntry:
         self, capsys: pytest.CaptureFixture[str], store: str, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """``python -m aoineco_ledger`` exits with main's status."""
+        AoinecoLedger(store).close()
         monkeypatch.setattr(sys, "argv", ["aoineco_ledger", "report", "--store", store])
         with pytest.raises(SystemExit) as exited:
             runpy.run_module("aoineco_ledger", run_name="__main__")

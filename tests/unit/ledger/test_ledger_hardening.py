@@ -10,6 +10,7 @@ import pytest
 from aoineco_ledger.errors import InvalidEntryError, StoreError
 from aoineco_ledger.ledger import Ledger, new_entry
 from aoineco_ledger.ledger.store import open_store
+from aoineco_ledger.ledger.store.jsonl import JsonlStore
 
 TS = datetime(2026, 2, 13, 12, tzinfo=UTC)
 
@@ -77,3 +78,43 @@ class TestStoreUrls:
         store = open_store("sqlite:///relative.db")
         store.close()
         assert (tmp_path / "relative.db").exists()
+
+
+class TestReadOnlyJsonl:
+    @pytest.fixture(name="ledger_dir")
+    def _ledger_dir(self, tmp_path: Path) -> Path:
+        """A JSONL ledger with one entry and a torn last line."""
+        directory = tmp_path / "ledger"
+        with Ledger.open(str(directory)) as ledger:
+            ledger.expense("1.5", category="Tools", agent="oracle")
+        with (directory / "transactions.jsonl").open("ab") as out:
+            out.write(b'{"torn')
+        return directory
+
+    def test_reads_without_repairing(self, ledger_dir: Path) -> None:
+        """Read-only: the entry is read, the torn tail is a problem and stays in place."""
+        before = {p.name: p.read_bytes() for p in ledger_dir.iterdir()}
+        with JsonlStore(ledger_dir, read_only=True) as store:
+            assert [e.agent for e in store.query()] == ["oracle"]
+            (problem,) = store.problems()
+            assert "read-only" in problem.message
+        assert {p.name: p.read_bytes() for p in ledger_dir.iterdir()} == before
+
+    def test_writes_are_refused(self, ledger_dir: Path) -> None:
+        """Every write on a read-only store is a StoreError."""
+        with Ledger.open(str(ledger_dir), read_only=True) as ledger:
+            with pytest.raises(StoreError, match="read-only"):
+                ledger.expense(1, category="Tools")
+            with pytest.raises(StoreError, match="read-only"):
+                ledger.set_budget("Tools", 5)
+            assert ledger.summary().transaction_count == 1
+
+    def test_creates_nothing_without_lock_or_logs(self, tmp_path: Path) -> None:
+        """A ledger with only config.json is read without creating any file."""
+        with Ledger.open(str(tmp_path / "l")):
+            pass
+        for name in ("ledger.lock", "transactions.jsonl", "reconciler.jsonl", "marks.jsonl"):
+            (tmp_path / "l" / name).unlink()
+        with Ledger.open(str(tmp_path / "l"), read_only=True) as ledger:
+            assert ledger.summary().transaction_count == 0
+        assert [p.name for p in (tmp_path / "l").iterdir()] == ["config.json"]
