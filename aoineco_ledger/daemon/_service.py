@@ -165,8 +165,10 @@ class Service:
     def verify_chains(self) -> None:
         """Check each endpoint serves its configured chain, before the first cycle.
 
-        An endpoint that cannot be reached now is only logged (the cycles retry);
-        one that serves another chain is a configuration mistake and stops the start.
+        An endpoint that cannot be reached now is only logged (the cycles retry),
+        as ``rpc_unreachable`` naming every configured endpoint (masked), since the
+        check stops at the first one that fails; one that serves another chain is
+        a configuration mistake and stops the start.
 
         Raises:
             ChainIdMismatchError: an endpoint serves a different chain.
@@ -180,6 +182,7 @@ class Service:
                     "rpc_unreachable",
                     chain=health.chain if health is not None else client.chain.name,
                     chain_id=chain_id,
+                    endpoints=", ".join(self._scrub(label) for label in client.endpoints),
                     error=self._scrub(str(exc)),
                 )
 

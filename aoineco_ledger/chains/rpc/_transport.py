@@ -250,6 +250,11 @@ class ResilientHTTPProvider(HTTPProvider):
                 if attempt == policy.attempts - 1:
                     raise
                 delay = policy.backoff(attempt, self._rng)
+            except BatchUnsupportedError:
+                raise  # not a failure: the endpoint takes the calls one by one instead
+            except RpcError:
+                self.counters.add("errors")  # a refusal (HTTP 404, 401...): failed, not retried
+                raise
             self.counters.add("retries")
             self._sleep(delay)
         raise AssertionError("unreachable: attempts must be at least 1")  # pragma: no cover
