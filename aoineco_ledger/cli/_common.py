@@ -29,6 +29,7 @@ __all__ = [
     "emit",
     "jsonable",
     "open_ledger",
+    "store_arg",
 ]
 
 
@@ -46,10 +47,21 @@ class CliError(Exception):
         self.code = code
 
 
+def store_arg(text: str) -> str:
+    """argparse type for a store URL or directory: not empty (that is not "the default")."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "the store URL is empty; give jsonl:///DIR, sqlite:///PATH, postgresql://... "
+            "or a directory (or leave the option out for the default ledger)"
+        )
+    return text
+
+
 def add_store_options(parser: argparse.ArgumentParser, *, json_flag: bool = True) -> None:
     """Add ``--store URL``, ``--config FILE`` and (unless told not to) ``--json``."""
     parser.add_argument(
         "--store",
+        type=store_arg,
         metavar="URL",
         help="store URL (jsonl:///DIR, sqlite:///PATH, postgresql://..., memory://) or a directory",
     )

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from aoineco_ledger.cli._common import CliError, add_store_options, emit
+from aoineco_ledger.cli._common import CliError, add_store_options, emit, store_arg
 from aoineco_ledger.ledger._copy import CopyResult, copy_ledger
 from aoineco_ledger.ledger.store import SQL_SCHEMES, open_store
 
@@ -74,7 +74,7 @@ def _copy_text(result: CopyResult) -> str:
 def _run_copy(args: argparse.Namespace) -> int:
     if args.source == args.target:
         raise CliError("--from and --to name the same store", 2)
-    source = open_store(args.source)
+    source = open_store(args.source, read_only=True)  # a mistyped --from creates nothing
     try:
         target = open_store(args.target)
         try:
@@ -120,8 +120,12 @@ def register(subparsers: Any) -> None:
             "statements from one store to another. Running it twice adds nothing."
         ),
     )
-    cp.add_argument("--from", dest="source", required=True, metavar="URL", help="read this")
-    cp.add_argument("--to", dest="target", required=True, metavar="URL", help="write this")
+    cp.add_argument(
+        "--from", dest="source", type=store_arg, required=True, metavar="URL", help="read this"
+    )
+    cp.add_argument(
+        "--to", dest="target", type=store_arg, required=True, metavar="URL", help="write this"
+    )
     cp.add_argument(
         "--batch-size",
         type=_positive,

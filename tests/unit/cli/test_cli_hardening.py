@@ -156,3 +156,57 @@ class TestReadOnlyDirectory:
         proc = _as_reader(["log", "expense", "1", "--store", str(read_only_dir)])
         assert (proc.returncode, proc.stderr.count("\n")) == (1, 1)
         assert "Traceback" not in proc.stderr
+
+
+class TestMissingStores:
+    @pytest.mark.parametrize(
+        "argv",
+        [["report"], ["metrics"], ["agents"], ["budget", "status"], ["export", "--format", "csv"]],
+    )
+    def test_reading_a_mistyped_path_creates_nothing(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+    ) -> None:
+        """A reading command on a path with no ledger says so, exit 1, and creates nothing."""
+        typo = tmp_path / "typo"
+        code, out, err = run(capsys, *argv, "--store", str(typo))
+        assert (code, out) == (1, "")
+        assert f"no ledger at {typo}" in err and "nothing has been recorded" in err
+        assert not typo.exists()
+
+    def test_reading_a_missing_sqlite_file_creates_nothing(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """report on a sqlite:/// file that does not exist creates neither file nor dir."""
+        code, _, err = run(capsys, "report", "--store", f"sqlite:///{tmp_path}/no/x.db")
+        assert code == 1 and "no ledger at" in err
+        assert list(tmp_path.iterdir()) == []
+
+    def test_copy_from_a_missing_source_creates_nothing(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """copy --from a path with no ledger fails and creates neither source nor target."""
+        code, _, err = run(
+            capsys, "copy", "--from", str(tmp_path / "nope"), "--to", str(tmp_path / "to")
+        )
+        assert code == 1 and "no ledger at" in err
+        assert list(tmp_path.iterdir()) == []
+
+    def test_writing_commands_still_create(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        """log and copy --to create their store."""
+        assert run(capsys, "log", "expense", "1", "--store", str(tmp_path / "a"))[0] == 0
+        assert (
+            run(capsys, "copy", "--from", str(tmp_path / "a"), "--to", str(tmp_path / "b"))[0] == 0
+        )
+        assert (tmp_path / "b" / "transactions.jsonl").is_file()
+
+    @pytest.mark.parametrize(
+        "argv", [["report", "--store", ""], ["copy", "--from", "", "--to", "x"]]
+    )
+    def test_an_empty_store_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str], store: str, argv: list[str]
+    ) -> None:
+        """--store "" is a usage error, not the default ledger."""
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (2, "") and "empty" in err
