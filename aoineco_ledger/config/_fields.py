@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from eth_utils.address import to_checksum_address
 
@@ -119,10 +119,11 @@ def parse_money(value: object, *, allow_negative: bool = False) -> Decimal:
 def parse_rpc_url(value: object) -> str:
     """Check that an RPC endpoint is an http(s) or ws(s) URL with a host.
 
-    The message never contains the URL itself: it may carry an API key.
+    The message never contains the URL itself: it may carry an API key (a bad
+    port is shown as ``scheme://host:port/***``).
 
     Raises:
-        ValueError: not a string, or not such a URL.
+        ValueError: not a string, not such a URL, or a port outside 1-65535.
     """
     if not isinstance(value, str):
         raise ValueError("an RPC URL must be a string")
@@ -135,4 +136,16 @@ def parse_rpc_url(value: object) -> str:
         raise ValueError(
             "not an http(s):// or ws(s):// URL with a host (value hidden: it may hold a key)"
         )
+    _check_port(parts)
     return text
+
+
+def _check_port(parts: SplitResult) -> None:
+    """A port, when given, is a number from 1 to 65535 (the URL is shown masked)."""
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        shown = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/***"
+        raise ValueError(f"the port of {shown} is not a number from 1 to 65535")

@@ -100,3 +100,22 @@ class TestApiPort:
     def test_out_of_range_port(self, value: int) -> None:
         """The API port is from 0 (any free port) to 65535."""
         assert _message(api={"port": value}).startswith("api.port: ")
+
+
+class TestRpcUrlPorts:
+    @pytest.mark.parametrize("port", ["99999", "0", "65536", "abc"])
+    def test_bad_port_is_refused_masked(self, port: str) -> None:
+        """A port outside 1-65535 is refused at its key, the URL's path and password masked."""
+        url = f"https://user:pw@rpc.example:{port}/v2/SECRETKEY"
+        message = _message(chains=[_chain(rpc_urls=["https://ok.example/", url])])
+        assert message == (
+            f"chains[0].rpc_urls[1]: the port of https://rpc.example:{port}/*** "
+            "is not a number from 1 to 65535"
+        )
+        assert "SECRETKEY" not in message and "pw" not in message
+
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:8545", "wss://rpc.example:65535/k"])
+    def test_good_port_is_accepted(self, url: str) -> None:
+        """Ports 1-65535 (and none at all) are fine."""
+        config = AppConfig(chains=[_chain(rpc_urls=[url, URL])])
+        assert config.chains[0].rpc_urls[0].get_secret_value() == url
