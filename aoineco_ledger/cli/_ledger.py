@@ -34,6 +34,7 @@ from aoineco_ledger.ledger import (
     Summary,
 )
 from aoineco_ledger.ledger._codec import entry_to_dict
+from aoineco_ledger.ledger._entries import check_text
 from aoineco_ledger.ledger._money import format_number, format_usd
 
 __all__ = ["COMMANDS", "register"]
@@ -153,16 +154,54 @@ def _log_one(ledger: Any, args: argparse.Namespace) -> Entry:
     )
 
 
-def run_log(args: argparse.Namespace) -> int:
-    """Record one entry; exit 1 (nothing written) when a budget blocks it."""
-    with open_ledger(args) as ledger:
-        entry = _log_one(ledger, args)
-    flags = f" [{', '.join(entry.flags)}]" if entry.flags else ""
-    text = (
-        f"recorded {entry.direction} {format_usd(entry.amount)} {entry.category}"
-        f"{' by ' + entry.agent if entry.agent else ''} (id {entry.id}){flags}"
+_KIND_CATEGORY = {"api": "API/LLM", "gas": "Gas/Blockchain"}
+
+
+def _describe(entry: Entry) -> str:
+    return (
+        f"{entry.direction} {format_usd(entry.amount)} {entry.category}"
+        f"{' by ' + entry.agent if entry.agent else ''} (id {entry.id})"
     )
-    emit(args, entry_to_dict(entry), text)
+
+
+def _same_request(entry: Entry, args: argparse.Namespace) -> bool:
+    """Whether the stored ``entry`` is what this ``log`` command asks to record."""
+    direction = "revenue" if args.log_kind == "revenue" else "expense"
+    category = _KIND_CATEGORY.get(args.log_kind) or args.category
+    return (entry.direction, entry.amount, entry.category, entry.agent) == (
+        direction,
+        args.amount,
+        category,
+        args.agent,
+    )
+
+
+def run_log(args: argparse.Namespace) -> int:
+    """Record one entry; exit 1 (nothing written) when a budget blocks it.
+
+    A ``--ref`` that is already stored writes nothing: the same request says
+    "already recorded" (exit 0), a different one is refused (exit 1).
+    """
+    with open_ledger(args) as ledger:
+        if args.ref:
+            check_text("ref", args.ref)
+        earlier = ledger.store.get_by_ref(args.ref) if args.ref else None
+        entry = _log_one(ledger, args)
+    if earlier is not None and entry.id == earlier.id:
+        if not _same_request(entry, args):
+            raise CliError(
+                f"ref {args.ref} already names a different entry ({_describe(entry)}); "
+                "nothing written",
+                1,
+            )
+        emit(
+            args,
+            {**entry_to_dict(entry), "already_recorded": True},
+            f"already recorded (ref {args.ref}): {_describe(entry)}",
+        )
+        return 0
+    flags = f" [{', '.join(entry.flags)}]" if entry.flags else ""
+    emit(args, entry_to_dict(entry), f"recorded {_describe(entry)}{flags}")
     return 0
 
 

@@ -210,3 +210,48 @@ class TestMissingStores:
         """--store "" is a usage error, not the default ledger."""
         code, out, err = run(capsys, *argv)
         assert (code, out) == (2, "") and "empty" in err
+
+
+class TestRepeatedRef:
+    def test_the_same_request_again_says_already_recorded(
+        self, capsys: pytest.CaptureFixture[str], store: str
+    ) -> None:
+        """Repeating a logged request with its ref says so, exit 0, writes nothing."""
+        argv = ["log", "expense", "1.00", "--category", "Tools", "--ref", "R1", "--store", store]
+        first = run(capsys, *argv)
+        code, out, _ = run(capsys, *argv[:2], "1.0", *argv[3:])
+        assert first[0] == 0 and first[1].startswith("recorded")
+        assert code == 0 and out.startswith("already recorded (ref R1): expense $1.0000 Tools")
+        assert len((Path(store) / "transactions.jsonl").read_text().splitlines()) == 1
+
+    def test_a_different_request_is_refused(
+        self, capsys: pytest.CaptureFixture[str], store: str
+    ) -> None:
+        """A ref naming a different entry is one error line, exit 1, nothing written."""
+        run(
+            capsys, "log", "expense", "1.00", "--category", "Tools", "--ref", "R1", "--store", store
+        )
+        code, out, err = run(
+            capsys,
+            "log",
+            "expense",
+            "5",
+            "--category",
+            "Marketing",
+            "--ref",
+            "R1",
+            "--store",
+            store,
+        )
+        assert (code, out, err.count("\n")) == (1, "", 1)
+        assert "ref R1 already names a different entry" in err and "nothing written" in err
+        assert len((Path(store) / "transactions.jsonl").read_text().splitlines()) == 1
+
+    def test_api_repeat_compares_its_own_category(
+        self, capsys: pytest.CaptureFixture[str], store: str
+    ) -> None:
+        """log api with a repeated ref compares against API/LLM, not --category."""
+        argv = ["log", "api", "0.5", "--provider", "Google", "--ref", "A1", "--store", store]
+        run(capsys, *argv)
+        code, out, _ = run(capsys, *argv)
+        assert code == 0 and out.startswith("already recorded (ref A1)")
