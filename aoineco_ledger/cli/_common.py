@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from aoineco_ledger.errors import InvalidAmountError
-from aoineco_ledger.ledger import AoinecoLedger, Category, to_usd
+from aoineco_ledger.ledger import AoinecoLedger, Category, Ledger, to_usd
 
 __all__ = [
     "CliError",
@@ -30,6 +30,7 @@ __all__ = [
     "jsonable",
     "open_ledger",
     "store_arg",
+    "warn_problems",
 ]
 
 
@@ -105,6 +106,25 @@ def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> Aoineco
         else:
             ledger.add_category(category.name, category.kind)
     return ledger
+
+
+def warn_problems(ledger: Ledger) -> int:
+    """Print one warning line when the store set lines aside; returns how many.
+
+    Lines that are not entries (``"amount": NaN``, a torn last line) never stop a
+    ledger from being read, but a reading command must not hide them: totals
+    leave them out.
+    """
+    problems = ledger.store.problems()
+    if problems:
+        sources = sorted({p.source.split(":", 1)[0] for p in problems})
+        print(
+            f"aoineco-ledger: warning: {len(problems)} line{'s' if len(problems) != 1 else ''} "
+            f"of {ledger.store.url} {'were' if len(problems) != 1 else 'was'} set aside "
+            f"(not counted): see {', '.join(sources)} there",
+            file=sys.stderr,
+        )
+    return len(problems)
 
 
 def amount_arg(text: str) -> Decimal:

@@ -22,7 +22,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from aoineco_ledger.cli._common import CliError, add_store_options, amount_arg, emit, open_ledger
+from aoineco_ledger.cli._common import (
+    CliError,
+    add_store_options,
+    amount_arg,
+    emit,
+    open_ledger,
+    warn_problems,
+)
 from aoineco_ledger.ledger import (
     BUDGET_PERIODS,
     EXPORT_FORMATS,
@@ -212,7 +219,8 @@ def run_metrics(args: argparse.Namespace) -> int:
     """Print the Bootstrap metrics: the seed's block, or the typed values as JSON."""
     with open_ledger(args, read_only=True) as ledger:
         metrics = ledger.get_bootstrap_metrics()
-    emit(args, metrics.as_dict(), str(metrics))
+        problems = warn_problems(ledger)
+    emit(args, {**metrics.as_dict(), "problems": problems}, str(metrics))
     return 0
 
 
@@ -239,7 +247,8 @@ def run_report(args: argparse.Namespace) -> int:
     """Summarise a period."""
     with open_ledger(args, read_only=True) as ledger:
         summary = ledger.summary(args.period, since=args.since, until=args.until)
-    emit(args, summary.as_dict(), _summary_text(summary))
+        problems = warn_problems(ledger)
+    emit(args, {**summary.as_dict(), "problems": problems}, _summary_text(summary))
     return 0
 
 
@@ -257,6 +266,7 @@ def run_agents(args: argparse.Namespace) -> int:
     """Expenses per agent."""
     with open_ledger(args, read_only=True) as ledger:
         costs = ledger.agent_costs(args.period)
+        warn_problems(ledger)
     emit(args, {name: cost.as_dict() for name, cost in costs.items()}, _agents_text(costs))
     return 0
 
@@ -321,6 +331,7 @@ def run_budget_list(args: argparse.Namespace) -> int:
     """List the budgets."""
     with open_ledger(args, read_only=True) as ledger:
         budgets = ledger.budgets()
+        warn_problems(ledger)
     text = "\n".join(_budget_line(b) for b in budgets) or "no budgets"
     emit(args, [b.as_dict() for b in budgets], text)
     return 0
@@ -337,6 +348,7 @@ def run_budget_status(args: argparse.Namespace) -> int:
     """Where every budget stands in its current period."""
     with open_ledger(args, read_only=True) as ledger:
         statuses = ledger.budget_status()
+        warn_problems(ledger)
     text = "\n".join(_status_line(s) for s in statuses) or "no budgets"
     emit(args, [s.as_dict() for s in statuses], text)
     return 0
@@ -394,6 +406,7 @@ def run_export(args: argparse.Namespace) -> int:
         "direction": args.direction,
     }
     with open_ledger(args, read_only=True) as ledger:
+        warn_problems(ledger)
         if args.output is None:
             ledger.export(args.fmt, sys.stdout, **filters)
             return 0

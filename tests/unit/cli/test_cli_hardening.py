@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -255,3 +256,40 @@ class TestRepeatedRef:
         run(capsys, *argv)
         code, out, _ = run(capsys, *argv)
         assert code == 0 and out.startswith("already recorded (ref A1)")
+
+
+class TestProblemLines:
+    @pytest.fixture(name="damaged")
+    def _damaged(self, capsys: pytest.CaptureFixture[str], store: str) -> str:
+        """A ledger with one entry, one NaN line and a torn tail."""
+        assert run(capsys, "log", "expense", "1", "--store", store)[0] == 0
+        with (Path(store) / "transactions.jsonl").open("a", encoding="utf-8") as out:
+            out.write('{"id": "x", "amount": NaN}\n{"torn')
+        return store
+
+    @pytest.mark.parametrize(
+        "argv", [["report"], ["metrics"], ["agents"], ["budget", "list"], ["budget", "status"]]
+    )
+    def test_reading_commands_warn_once(
+        self, capsys: pytest.CaptureFixture[str], damaged: str, argv: list[str]
+    ) -> None:
+        """Each reading command prints one warning line naming the count."""
+        code, _, err = run(capsys, *argv, "--store", damaged)
+        assert code == 0 and err.count("\n") == 1
+        assert (
+            err.startswith("aoineco-ledger: warning: 2 lines of ") and "transactions.jsonl" in err
+        )
+
+    @pytest.mark.parametrize("command", ["report", "metrics"])
+    def test_json_has_a_problems_count(
+        self, capsys: pytest.CaptureFixture[str], damaged: str, command: str
+    ) -> None:
+        """report --json and metrics --json carry the problems count."""
+        code, out, _ = run(capsys, command, "--json", "--store", damaged)
+        assert code == 0 and json.loads(out)["problems"] == 2
+
+    def test_a_clean_ledger_is_quiet(self, capsys: pytest.CaptureFixture[str], store: str) -> None:
+        """No problem lines: no warning, problems 0."""
+        run(capsys, "log", "expense", "1", "--store", store)
+        code, out, err = run(capsys, "report", "--json", "--store", store)
+        assert (code, err, json.loads(out)["problems"]) == (0, "", 0)
