@@ -182,8 +182,7 @@ class Service:
                     "rpc_unreachable",
                     chain=health.chain if health is not None else client.chain.name,
                     chain_id=chain_id,
-                    endpoints=", ".join(self._scrub(label) for label in client.endpoints),
-                    error=self._scrub(str(exc)),
+                    error=self._scrub(f"{exc} (configured: {', '.join(client.endpoints)})"),
                 )
 
     def chains_status(self) -> list[dict[str, Any]]:

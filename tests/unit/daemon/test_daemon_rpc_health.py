@@ -85,5 +85,6 @@ class TestUnreachable:
             service.verify_chains()
         [line] = [e for e in logs if e["event"] == "rpc_unreachable"]
         ports = [url.split(":")[2].split("/")[0] for url in urls]
-        assert line["endpoints"] == ", ".join(f"http://127.0.0.1:{p}/***" for p in ports)
+        configured = ", ".join(f"http://127.0.0.1:{p}/***" for p in ports)
+        assert line["error"].endswith(f"(configured: {configured})")
         assert "SECRET" not in str(line)
