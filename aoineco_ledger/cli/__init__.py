@@ -14,9 +14,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import re
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from aoineco_ledger.cli._common import CliError
 from aoineco_ledger.errors import InvalidEntryError, InvalidPeriodError, LedgerError
@@ -38,8 +39,24 @@ _GROUPS = (
 _USAGE_ERRORS = (InvalidEntryError, InvalidPeriodError)
 
 
+# What argparse must take as a (negative) value rather than an option: argparse
+# itself only knows -5 and -.5, so `log expense -inf` or `-1e3` was "unknown option".
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|s?nan)$",
+    re.IGNORECASE | re.ASCII,
+)
+
+
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line on stderr and exit status 2."""
+    """An ArgumentParser whose errors are one line on stderr and exit status 2.
+
+    Negative-looking numbers (``-inf``, ``-1e3``) are values, so an amount gets
+    the ledger's own message ("must be a finite number", "must not be negative").
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{PROG}: error: {_short(message)} (see {self.prog} --help)\n")

@@ -12,6 +12,7 @@ raises instead of rounding quietly. Rounding happens only when formatting.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from decimal import (
     ROUND_FLOOR,
@@ -59,6 +60,10 @@ EXACT_CONTEXT = Context(
 ZERO = Decimal(0)
 """Zero dollars."""
 
+_PLAIN_NUMBER = re.compile(
+    r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|s?nan)",
+    re.IGNORECASE | re.ASCII,
+)
 _MAX_ADJUSTED = 15  # a quadrillion dollars: anything larger is a typo, not a spend
 _MIN_EXPONENT = -36  # wei * an 8-decimal price feed stays well above this
 
@@ -105,7 +110,15 @@ def _parse(value: object) -> Decimal:
 
 
 def _parse_text(text: str, original: object) -> Decimal:
-    """Parse a decimal string exactly."""
+    """Parse a decimal string exactly: plain ASCII decimal text only.
+
+    ``Decimal`` itself also takes ``1_000`` and non-ASCII digits (``１２``); an
+    amount is a sign, ASCII digits, an optional fraction and an optional
+    exponent. NaN and the infinities parse, so that :func:`to_usd` can say they
+    are not finite.
+    """
+    if not _PLAIN_NUMBER.fullmatch(text):
+        raise InvalidAmountError(f"amount must be a number, got {original!r}")
     try:
         return Decimal(text)
     except InvalidOperation:

@@ -293,3 +293,35 @@ class TestProblemLines:
         run(capsys, "log", "expense", "1", "--store", store)
         code, out, err = run(capsys, "report", "--json", "--store", store)
         assert (code, err, json.loads(out)["problems"]) == (0, "", 0)
+
+
+class TestAmountArguments:
+    @pytest.mark.parametrize("amount", ["-inf", "-Infinity", "-nan"])
+    def test_negative_looking_non_finite_amounts(
+        self, capsys: pytest.CaptureFixture[str], store: str, amount: str
+    ) -> None:
+        """log expense -inf is an amount, refused as not finite (exit 2)."""
+        code, _, err = run(capsys, "log", "expense", amount, "--store", store)
+        assert code == 2 and "must be a finite number" in err
+
+    def test_a_negative_exponent_form(self, capsys: pytest.CaptureFixture[str], store: str) -> None:
+        """log expense -1e3 is refused as negative, not as an unknown option."""
+        code, _, err = run(capsys, "log", "expense", "-1e3", "--store", store)
+        assert code == 2 and "must not be negative" in err
+
+    @pytest.mark.parametrize("amount", ["1_000", "１２"])
+    def test_non_plain_digits(
+        self, capsys: pytest.CaptureFixture[str], store: str, amount: str
+    ) -> None:
+        """Underscores and full-width digits are not amounts."""
+        code, _, err = run(capsys, "log", "expense", amount, "--store", store)
+        assert code == 2 and "must be a number" in err
+
+    @pytest.mark.parametrize("command", ["report", "agents", "export"])
+    def test_an_empty_period_is_a_usage_error(
+        self, capsys: pytest.CaptureFixture[str], store: str, command: str
+    ) -> None:
+        """--period "" is refused, not taken as all."""
+        extra = ["--format", "csv"] if command == "export" else []
+        code, out, err = run(capsys, command, *extra, "--period", "", "--store", store)
+        assert (code, out) == (2, "") and "unknown period" in err

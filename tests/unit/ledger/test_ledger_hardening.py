@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from aoineco_ledger.errors import InvalidEntryError, StoreError
-from aoineco_ledger.ledger import Ledger, new_entry
+from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError, StoreError
+from aoineco_ledger.ledger import Ledger, new_entry, to_usd
 from aoineco_ledger.ledger.store import open_store
 from aoineco_ledger.ledger.store.jsonl import JsonlStore
 
@@ -118,3 +119,25 @@ class TestReadOnlyJsonl:
         with Ledger.open(str(tmp_path / "l"), read_only=True) as ledger:
             assert ledger.summary().transaction_count == 0
         assert [p.name for p in (tmp_path / "l").iterdir()] == ["config.json"]
+
+
+class TestAmountText:
+    @pytest.mark.parametrize("text", ["1_000", "１２", "1 000", "0x10", "1e", ".", "--1", "١"])
+    def test_refuses_what_is_not_plain_ascii_decimal(self, text: str) -> None:
+        """Underscores, non-ASCII digits and other Decimal extras are not amounts."""
+        with pytest.raises(InvalidAmountError, match="must be a number"):
+            to_usd(text)
+
+    @pytest.mark.parametrize(
+        ("text", "value"),
+        [("1", "1"), ("+1.5", "1.5"), (".5", "0.5"), ("5.", "5"), ("1E-18", "1e-18"), ("-2", "-2")],
+    )
+    def test_accepts_plain_decimal_text(self, text: str, value: str) -> None:
+        """Sign, digits, fraction and exponent are still read exactly."""
+        assert to_usd(text) == Decimal(value)
+
+    @pytest.mark.parametrize("text", ["inf", "-Infinity", "NaN"])
+    def test_non_finite_text_says_so(self, text: str) -> None:
+        """NaN and the infinities get the 'finite' message, not 'not a number'."""
+        with pytest.raises(InvalidAmountError, match="finite"):
+            to_usd(text)
