@@ -25,6 +25,7 @@ imports nothing from ``tests/``). This script is not a test; it prints a table.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import socket
@@ -97,7 +98,7 @@ class Proxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 session = getattr(proxy._local, "session", None) or requests.Session()
                 proxy._local.session = session
@@ -359,8 +360,8 @@ def measure_probe(day: Day, proxy: Proxy, wallets: int, mode: str, sizes: tuple[
     )  # type: ignore[arg-type]
     watched = day.wallets[:wallets]
     proxy.take()
-    edges = list(range(day.start, day.end, POLL)) + [day.end]
-    for low, high in zip(edges, edges[1:], strict=False):
+    edges = [*list(range(day.start, day.end, POLL)), day.end]
+    for low, high in itertools.pairwise(edges):
         probe.scan(
             from_block=low,
             to_block=high,
@@ -434,10 +435,12 @@ def catch_up(day: Day, proxy: Proxy, behind: int, wallets: int) -> list[tuple[st
 
 
 def _print(rows: list[Row], scale: float, blocks: int) -> None:
-    print(
-        f"\nper 60 s-poll day of {DAY:,} Base blocks (measured over {blocks:,} blocks, scaled x{scale:.2f})"
+    print(f"\nper day of {DAY:,} Base blocks, 60 s polls")
+    print(f"(measured over {blocks:,} blocks, scaled x{scale:.2f})")
+    head = (
+        f"{'scanner':16} {'wallets':>7} {'calls/day':>12} {'HTTP/day':>10} {'bytes/day':>12} "
+        f"{'Base bytes/day':>15} {'events':>7} {'calls/event':>11}  note"
     )
-    head = f"{'scanner':16} {'wallets':>7} {'calls/day':>12} {'HTTP/day':>10} {'bytes/day':>12} {'Base bytes/day':>15} {'events':>7} {'calls/event':>11}  note"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -470,15 +473,17 @@ def main() -> None:
     counts = [int(n) for n in args.wallets.split(",")]
     day = build_day(args.blocks, max(counts), args.txs_per_wallet, args.seed)
     print(
-        f"chain: {day.end - day.start:,} blocks, {day.transactions:,} transactions, {len(day.wallets)} wallets, built in {day.seconds:.0f} s"
+        f"chain: {day.end - day.start:,} blocks, {day.transactions:,} transactions, "
+        f"{len(day.wallets)} wallets, built in {day.seconds:.0f} s"
     )
     proxy = Proxy(day.node.url)
     sizes = _sizes()
     print(
-        f"Base fixture block: {sizes[0]:,} bytes full, {sizes[1]:,} bytes as a header with tx hashes"
+        f"Base fixture block: {sizes[0]:,} bytes full, {sizes[1]:,} bytes as a header (tx hashes)"
     )
     print(
-        f"block scanner, a real Base day at that size: {DAY} x {sizes[0]:,} B = {_mb(DAY * sizes[0])} of blocks alone"
+        f"block scanner, a real Base day at that size: {DAY} x {sizes[0]:,} B = "
+        f"{_mb(DAY * sizes[0])} of blocks alone"
     )
     try:
         rows: list[Row] = []
@@ -492,9 +497,8 @@ def main() -> None:
         _print(rows, DAY / max(1, day.end - day.start), day.end - day.start)
         print(f"\ncatch-up from a checkpoint {args.behind:,} blocks behind ({counts[0]} wallets):")
         for name, blocks, seconds in catch_up(day, proxy, args.behind, counts[0]):
-            print(
-                f"  {name:7} {blocks:,} blocks in {seconds:.1f} s = {blocks / seconds:,.0f} blocks/s"
-            )
+            rate = blocks / seconds
+            print(f"  {name:7} {blocks:,} blocks in {seconds:.1f} s = {rate:,.0f} blocks/s")
     finally:
         proxy.stop()
         day.node.stop()

@@ -24,8 +24,8 @@ def getEthBalance(addr: address) -> uint256:
 
 @external
 @payable
-def aggregate3(calls: DynArray[Call3, 512]) -> DynArray[Result, 512]:
-    results: DynArray[Result, 512] = []
+def aggregate3(calls: DynArray[Call3, 1024]) -> DynArray[Result, 1024]:
+    results: DynArray[Result, 1024] = []
     for call: Call3 in calls:
         ok: bool = False
         data: Bytes[32] = b""
