@@ -27,7 +27,14 @@ from aoineco_ledger.errors import (
 )
 from aoineco_ledger.ledger._categories import Category, CategoryRegistry
 from aoineco_ledger.ledger._entry import Entry
-from aoineco_ledger.ledger._money import MONEY_CONTEXT, ZERO, format_number, money_sum, to_usd
+from aoineco_ledger.ledger._money import (
+    MONEY_CONTEXT,
+    ZERO,
+    format_number,
+    money_sum,
+    shown,
+    to_usd,
+)
 from aoineco_ledger.ledger._periods import BUDGET_PERIODS, Window, budget_window
 from aoineco_ledger.ledger.store.base import EntryFilter, StoreReader
 
@@ -98,10 +105,10 @@ class Budget:
         """
         amount = to_usd(limit)
         if amount <= ZERO:
-            raise InvalidAmountError(f"a budget limit must be greater than 0, got {limit!r}")
+            raise InvalidAmountError(f"a budget limit must be greater than 0, got {shown(limit)}")
         fraction = to_usd(warn_at)
         if not ZERO < fraction <= 1:
-            raise InvalidEntryError(f"warn_at must be in (0, 1], got {warn_at!r}")
+            raise InvalidEntryError(f"warn_at must be in (0, 1], got {shown(warn_at)}")
         if period not in BUDGET_PERIODS:
             raise InvalidPeriodError(
                 f"unknown budget period {period!r}; known: {', '.join(BUDGET_PERIODS)}"
@@ -109,7 +116,12 @@ class Budget:
         category = category or None
         agent = agent or None
         if category is not None:
-            (categories or CategoryRegistry()).require(category, direction="expense")
+            kind = (categories or CategoryRegistry()).require(category).kind
+            if kind != "expense":
+                raise InvalidEntryError(
+                    f"a budget limits spending, and {category!r} is a {kind} category: "
+                    "budget an expense category, or all spend (no category)"
+                )
         return cls(
             id=budget_id(period=period, category=category, agent=agent),
             limit=amount,

@@ -13,6 +13,8 @@ from typing import Any, Literal, cast, get_args
 
 from aoineco_ledger.errors import InvalidEntryError, UnknownCategoryError
 
+_AS_NOUN = {"expense": "an expense", "revenue": "revenue", "transfer": "a transfer"}
+
 __all__ = [
     "DEFAULT_CATEGORIES",
     "Category",
@@ -138,11 +140,13 @@ class CategoryRegistry(Mapping[str, Category]):
         if category is None:
             raise UnknownCategoryError(
                 f"unknown category {name!r}; known: {', '.join(self._by_name)}"
-                " (add your own with add_category)"
+                " (add your own under [[categories]] in the configuration file,"
+                " or with the library's add_category)"
             )
         if direction is not None and category.kind != direction:
             raise InvalidEntryError(
-                f"a {direction} cannot go into {category.kind} category {category.name!r}"
+                f"{_AS_NOUN.get(direction, direction)} cannot go into {category.kind} category "
+                f"{category.name!r}"
             )
         return category
 

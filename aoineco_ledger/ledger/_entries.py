@@ -19,7 +19,7 @@ from typing import Any, cast, get_args
 from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError
 from aoineco_ledger.ledger._categories import CategoryRegistry
 from aoineco_ledger.ledger._entry import Entry
-from aoineco_ledger.ledger._money import ZERO, to_usd
+from aoineco_ledger.ledger._money import ZERO, shown, to_usd
 from aoineco_ledger.typing import Direction, Source
 
 __all__ = ["DIRECTIONS", "SOURCES", "check_text", "new_entry"]
@@ -77,7 +77,7 @@ def new_entry(
         )
     usd = to_usd(amount)
     if usd < ZERO:
-        raise InvalidAmountError(f"amount must not be negative, got {amount!r}")
+        raise InvalidAmountError(f"amount must not be negative, got {shown(amount)}")
     check_text("category", category)
     registry = categories if categories is not None else _DEFAULT_REGISTRY
     registry.require(category, direction=direction)

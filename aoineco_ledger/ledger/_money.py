@@ -36,6 +36,7 @@ __all__ = [
     "format_number",
     "format_usd",
     "money_sum",
+    "shown",
     "to_usd",
     "usd_value",
 ]
@@ -68,6 +69,16 @@ _MAX_ADJUSTED = 15  # a quadrillion dollars: anything larger is a typo, not a sp
 _MIN_EXPONENT = -36  # wei * an 8-decimal price feed stays well above this
 
 
+def shown(value: object) -> str:
+    """A value as a message shows it: numbers as plain text (``0``, not
+    ``Decimal('0')``), strings quoted, anything else as its repr."""
+    if isinstance(value, Decimal):
+        return str(value) if value.is_finite() else str(value).lower()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return repr(value)
+
+
 def to_usd(value: object) -> Decimal:
     """Turn loose input into an exact, finite USD ``Decimal``.
 
@@ -84,13 +95,13 @@ def to_usd(value: object) -> Decimal:
     """
     number = _parse(value)
     if not number.is_finite():
-        raise InvalidAmountError(f"amount must be a finite number, got {value!r}")
+        raise InvalidAmountError(f"amount must be a finite number, got {shown(value)}")
     if number.is_zero():
         return ZERO
     if number.adjusted() > _MAX_ADJUSTED:
-        raise InvalidAmountError(f"amount {value!r} is too large")
+        raise InvalidAmountError(f"amount {shown(value)} is too large")
     if number.as_tuple().exponent < _MIN_EXPONENT:  # type: ignore[operator]
-        raise InvalidAmountError(f"amount {value!r} has too many decimal places")
+        raise InvalidAmountError(f"amount {shown(value)} has too many decimal places")
     return number
 
 
@@ -154,7 +165,7 @@ def usd_value(base_units: int, price: object, decimals: int) -> Decimal:
         raise InvalidAmountError(f"decimals must be a non-negative int, got {decimals!r}")
     unit_price = _parse(price)
     if not unit_price.is_finite() or unit_price < ZERO:
-        raise InvalidAmountError(f"price must be a finite number >= 0, got {price!r}")
+        raise InvalidAmountError(f"price must be a finite number >= 0, got {shown(price)}")
     product = EXACT_CONTEXT.multiply(Decimal(base_units), unit_price)
     return EXACT_CONTEXT.scaleb(product, -decimals)
 

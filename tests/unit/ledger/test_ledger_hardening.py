@@ -141,3 +141,38 @@ class TestAmountText:
         """NaN and the infinities get the 'finite' message, not 'not a number'."""
         with pytest.raises(InvalidAmountError, match="finite"):
             to_usd(text)
+
+
+class TestMessages:
+    def test_an_expense_in_a_revenue_category(self) -> None:
+        """The kind mismatch message reads "an expense", not "a expense"."""
+        with pytest.raises(InvalidEntryError, match=r"^an expense cannot go into revenue category"):
+            new_entry(direction="expense", amount=1, category="Revenue/Gig", ts=TS)
+
+    @pytest.mark.parametrize("amount", [Decimal("-1"), Decimal("-0.5")])
+    def test_no_decimal_repr_in_amount_messages(self, amount: Decimal) -> None:
+        """A negative Decimal amount is shown as plain digits."""
+        with pytest.raises(InvalidAmountError) as info:
+            new_entry(direction="expense", amount=amount, category="Tools", ts=TS)
+        assert "Decimal(" not in str(info.value) and str(amount) in str(info.value)
+
+    def test_no_decimal_repr_in_budget_messages(self) -> None:
+        """A zero budget limit says 'got 0'."""
+        with Ledger.open("memory://") as ledger:
+            with pytest.raises(InvalidAmountError, match=r"got 0$"):
+                ledger.set_budget("Tools", Decimal("0"))
+            with pytest.raises(InvalidEntryError, match=r"got 2$"):
+                ledger.set_budget("Tools", 1, warn_at=Decimal("2"))
+
+    def test_a_budget_on_a_revenue_category(self) -> None:
+        """A budget on a revenue category gets a budget-specific message."""
+        with (
+            Ledger.open("memory://") as ledger,
+            pytest.raises(InvalidEntryError, match="a budget limits spending"),
+        ):
+            ledger.set_budget("Revenue/Gig", 5)
+
+    def test_unknown_category_points_to_the_configuration(self) -> None:
+        """The unknown-category message names [[categories]] as well as add_category."""
+        with pytest.raises(InvalidEntryError, match=r"\[\[categories\]\]"):
+            new_entry(direction="expense", amount=1, category="Nope", ts=TS)
