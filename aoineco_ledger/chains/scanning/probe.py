@@ -182,6 +182,14 @@ class ProbeScanner:
         """The Multicall3-compatible contract in use (known after the first scan)."""
         return self._multicall
 
+    def forget(self) -> None:
+        """Drop the balances and nonces remembered from the last poll.
+
+        The next scan then reads them at its ``from_block`` again. Call it after
+        a reorg: what is remembered is keyed by block number, not by hash.
+        """
+        self._states.clear()
+
     def smart_accounts(self) -> frozenset[Address]:
         """Wallets read as smart accounts: configured, or found to have code."""
         return self._configured_smart | {w for w, code in self._code.items() if code}
