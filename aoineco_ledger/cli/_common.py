@@ -21,6 +21,7 @@ from typing import Any
 
 from aoineco_ledger.errors import InvalidAmountError
 from aoineco_ledger.ledger import AoinecoLedger, Category, Ledger, to_usd
+from aoineco_ledger.ledger._money import decimal_text
 
 __all__ = [
     "CliError",
@@ -139,9 +140,9 @@ def amount_arg(text: str) -> Decimal:
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON types: Decimal as its exact string, times as ISO-8601."""
+    """``value`` as plain JSON types: Decimal as exact fixed-point text, times as ISO-8601."""
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "as_dict") and not isinstance(value, type):

@@ -30,6 +30,7 @@ from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger._money import (
     MONEY_CONTEXT,
     ZERO,
+    decimal_text,
     format_number,
     money_sum,
     shown,
@@ -299,7 +300,7 @@ class Authorization:
         """JSON-able form (money as decimal strings)."""
         return {
             "allowed": self.allowed,
-            "amount": str(self.amount),
+            "amount": decimal_text(self.amount),
             "blocking": [s.as_dict() for s in self.blocking],
             "statuses": [s.as_dict() for s in self.statuses],
         }

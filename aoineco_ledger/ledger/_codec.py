@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from aoineco_ledger.errors import InvalidEntryError
 from aoineco_ledger.ledger._entry import CHAIN_FIELDS, FEE_FIELDS, Entry
+from aoineco_ledger.ledger._money import decimal_text
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
 from aoineco_ledger.typing import Direction, Source
 
@@ -89,10 +90,11 @@ def dumps(data: Mapping[str, Any]) -> str:
 def jsonable(value: Any) -> Any:
     """``value`` with every ``Decimal`` turned into its exact string, recursively.
 
-    Fixed-point notation, never an exponent: ``Decimal("0E+2")`` is ``"0"``.
+    Fixed-point notation, never an exponent, no trailing zeros
+    (:func:`~aoineco_ledger.ledger._money.decimal_text`): ``Decimal("0E+2")`` is ``"0"``.
     """
     if isinstance(value, Decimal):
-        return format(value, "f")
+        return decimal_text(value)
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -117,7 +119,7 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         "id": entry.id,
         "ts": _iso(entry.ts),
         "direction": entry.direction,
-        "amount": str(entry.amount),
+        "amount": decimal_text(entry.amount),
         "currency": entry.currency,
         "category": entry.category,
         "agent": entry.agent,
@@ -141,7 +143,10 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
         value = getattr(entry, name)
         if value is None:
             continue
-        out[name] = str(value) if name in _BIG_FIELDS or name == "price_usd" else value
+        if name == "price_usd":
+            out[name] = decimal_text(value)
+        else:
+            out[name] = str(value) if name in _BIG_FIELDS else value
     return out
 
 
@@ -194,7 +199,7 @@ def _meta_text(value: object) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, Decimal):
-        return str(value)
+        return decimal_text(value)
     return json.dumps(jsonable(value), ensure_ascii=False)
 
 

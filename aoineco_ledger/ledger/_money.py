@@ -32,6 +32,7 @@ __all__ = [
     "MONEY_CONTEXT",
     "ZERO",
     "Amount",
+    "decimal_text",
     "floor_int",
     "format_number",
     "format_usd",
@@ -168,6 +169,24 @@ def usd_value(base_units: int, price: object, decimals: int) -> Decimal:
         raise InvalidAmountError(f"price must be a finite number >= 0, got {shown(price)}")
     product = EXACT_CONTEXT.multiply(Decimal(base_units), unit_price)
     return EXACT_CONTEXT.scaleb(product, -decimals)
+
+
+def decimal_text(value: Decimal) -> str:
+    """``value`` exactly, as stored and exported: fixed-point, no trailing zeros.
+
+    ``Decimal("1E-18")`` is ``"0.000000000000000001"``, ``Decimal("1E+15")`` is
+    ``"1000000000000000"``, ``Decimal("300.000000")`` is ``"300"`` and ``-0`` is
+    ``"0"``; ``Decimal(text)`` gives back an equal value. (``str()`` would give
+    ``"1E-18"``, and ``format(value, "f")`` keeps every trailing zero.)
+    """
+    if not value.is_finite():
+        return str(value)
+    if value.is_zero():
+        return "0"
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
 
 
 def format_number(value: Decimal, places: int) -> str:

@@ -150,7 +150,7 @@ class TestReading:
         code, out, _ = run(capsys, "report", "--period", "this-month", "--store", store)
         assert code == 0 and "Expenses:     $0.0233" in out
         data = json.loads(run(capsys, "report", "--period", "today", "--json", "--store", store)[1])
-        assert (data["api_cost"], data["transaction_count"]) == ("0.0230", 6)
+        assert (data["api_cost"], data["transaction_count"]) == ("0.023", 6)
 
     def test_unknown_period(self, capsys: pytest.CaptureFixture[str], store: str) -> None:
         """An unknown period exits 2 with one line."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +12,7 @@ import pytest
 
 from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError, StoreError
 from aoineco_ledger.ledger import Ledger, new_entry, to_usd
+from aoineco_ledger.ledger._money import decimal_text
 from aoineco_ledger.ledger.store import open_store
 from aoineco_ledger.ledger.store.jsonl import JsonlStore
 
@@ -176,3 +179,57 @@ class TestMessages:
         """The unknown-category message names [[categories]] as well as add_category."""
         with pytest.raises(InvalidEntryError, match=r"\[\[categories\]\]"):
             new_entry(direction="expense", amount=1, category="Nope", ts=TS)
+
+
+class TestDecimalText:
+    @pytest.mark.parametrize(
+        ("value", "text"),
+        [
+            ("1E-18", "0.000000000000000001"),
+            ("1E+15", "1000000000000000"),
+            ("300.000000000000000000", "300"),
+            ("1E+2", "100"),
+            ("100", "100"),
+            ("-0.00", "0"),
+            ("0E+5", "0"),
+            ("-1.50", "-1.5"),
+            ("0.10", "0.1"),
+        ],
+    )
+    def test_fixed_point_without_trailing_zeros(self, value: str, text: str) -> None:
+        """Exponents and trailing zeros are gone, and the text reads back equal."""
+        assert decimal_text(Decimal(value)) == text
+        assert Decimal(text) == Decimal(value)
+
+    @pytest.mark.parametrize("value", ["1E-18", "1E+15", "300.000000000000000000", "1E+2"])
+    def test_the_jsonl_codec_writes_fixed_point(self, tmp_path: Path, value: str) -> None:
+        """The JSONL line holds fixed-point text, and reading it back gives an equal amount."""
+        with Ledger.open(str(tmp_path / "l")) as ledger:
+            ledger.expense(Decimal(value), category="Tools")
+        line = json.loads((tmp_path / "l" / "transactions.jsonl").read_text())
+        assert line["amount"] == decimal_text(Decimal(value))
+        assert "E" not in line["amount"] and not line["amount"].endswith(".0")
+        with Ledger.open(str(tmp_path / "l")) as ledger:
+            assert next(ledger.entries()).amount == Decimal(value)
+
+    def test_exports_write_fixed_point(self) -> None:
+        """CSV and JSON exports write the same fixed-point text."""
+        with Ledger.open("memory://") as ledger:
+            ledger.expense(Decimal("1E-18"), category="Tools")
+            csv_out, json_out = io.StringIO(), io.StringIO()
+            ledger.export("csv", csv_out)
+            ledger.export("json", json_out)
+        assert "0.000000000000000001" in csv_out.getvalue() and "1E-18" not in csv_out.getvalue()
+        assert json.loads(json_out.getvalue())[0]["amount"] == "0.000000000000000001"
+
+    def test_seed_v1_lines_still_read(self, tmp_path: Path) -> None:
+        """A seed v1 line (float amount, epoch timestamp) is still read exactly."""
+        directory = tmp_path / "seed"
+        directory.mkdir()
+        (directory / "transactions.jsonl").write_text(
+            '{"id": "a", "timestamp": 1770984000, "type": "expense", "amount": 0.0042,'
+            ' "category": "API/LLM", "agent": "oracle"}\n'
+        )
+        with Ledger.open(str(directory)) as ledger:
+            (entry,) = ledger.entries()
+        assert (entry.amount, entry.agent) == (Decimal("0.0042"), "oracle")

@@ -251,7 +251,7 @@ class TestSeedV1:
         (ledger_dir / "budgets.json").write_text('{"API/LLM": {"limit": 3.0, "period": "daily"}}')
         with JsonlStore(ledger_dir) as store:
             assert store.load_budgets() == [
-                {"category": "API/LLM", "limit": "3.0", "period": "daily"}
+                {"category": "API/LLM", "limit": "3", "period": "daily"}
             ]
 
     def test_seed_config_floats_become_decimal_strings(self, ledger_dir: Path) -> None:
@@ -261,7 +261,7 @@ class TestSeedV1:
             '{"seed_amount": 7.0, "created": "2026-02-13T10:00:00"}'
         )
         with JsonlStore(ledger_dir) as store:
-            assert store.load_settings() == {"seed_amount": "7.0", "created": "2026-02-13T10:00:00"}
+            assert store.load_settings() == {"seed_amount": "7", "created": "2026-02-13T10:00:00"}
 
 
 class TestIncremental:
