@@ -5,6 +5,14 @@ an export is fit for tax, audit, or loading back. JSON and JSONL use the store's
 own entry encoding (:func:`~aoineco_ledger.ledger._codec.entry_to_dict`); JSON is
 one array with an entry a line, written as it goes, so a million entries never
 sit in memory at once. CSV has a fixed header (every entry field, in order).
+
+CSV is made to be opened in spreadsheets, which run a cell starting with ``=``,
+``+``, ``-`` or ``@`` (or a tab or carriage return before one) as a formula:
+an agent or vendor name like ``=HYPERLINK(...)`` would then be code. So every
+text cell that starts with one of those characters gets a leading ``'``
+(``=cmd`` is written ``'=cmd``); number cells (``amount``, ``price_usd``, base
+units, block numbers ...) are written untouched, negative amounts included.
+JSON and JSONL are written as they are.
 """
 
 from __future__ import annotations
@@ -16,9 +24,9 @@ from typing import Any, TextIO
 
 from aoineco_ledger.errors import InvalidEntryError
 from aoineco_ledger.ledger._codec import dumps, entry_to_dict
-from aoineco_ledger.ledger._entry import CHAIN_FIELDS, Entry
+from aoineco_ledger.ledger._entry import CHAIN_FIELDS, FEE_FIELDS, Entry
 
-__all__ = ["CSV_COLUMNS", "EXPORT_FORMATS", "write_entries"]
+__all__ = ["CSV_COLUMNS", "EXPORT_FORMATS", "neutralise_cell", "write_entries"]
 
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "jsonl")
 """The formats :func:`write_entries` writes."""
@@ -47,17 +55,36 @@ CSV_COLUMNS: tuple[str, ...] = (
 """The CSV header. ``tags`` and ``flags`` are ``;``-joined, ``meta`` is a JSON object."""
 
 
+_NUMBER_COLUMNS = frozenset(
+    {"amount", "price_usd", "chain_id", "log_index", "block_number", "asset_amount"}
+    | {"asset_decimals", *FEE_FIELDS}
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would take it for a formula."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _csv_row(entry: Entry) -> dict[str, Any]:
     row = entry_to_dict(entry)
     for name in ("tags", "flags"):
         row[name] = ";".join(row.get(name, ()))
     if "meta" in row:
         row["meta"] = json.dumps(row["meta"], ensure_ascii=False, sort_keys=False)
+    for name, value in row.items():
+        if isinstance(value, str) and name not in _NUMBER_COLUMNS:
+            row[name] = neutralise_cell(value)
     return row
 
 
 def write_entries(entries: Iterable[Entry], fmt: str, out: TextIO) -> int:
     """Write ``entries`` to ``out`` in ``fmt``; returns how many were written.
+
+    In CSV, a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return gets a leading ``'`` so spreadsheets do not run it as a
+    formula; numbers are untouched (see the module docstring).
 
     Args:
         entries: the entries, in the order to write them.

@@ -551,7 +551,7 @@ class Ledger:
         category: str | None = None,
         direction: str | None = None,
     ) -> int:
-        """Stream the matching entries to ``out`` as CSV, JSON or JSONL; returns the count.
+        """Stream matching entries to ``out`` as CSV (formula-safe), JSON or JSONL; returns count.
 
         Raises:
             InvalidEntryError: an unknown format or direction (before writing anything).

@@ -204,7 +204,7 @@ class AoinecoLedger(Ledger):
         return {name: cost.as_dict() for name, cost in self.agent_costs().items()}
 
     def export_csv(self, period: str = "all") -> str:
-        """Every entry of a period as CSV text."""
+        """Every entry of a period as CSV text (formula-like text cells get a leading ``'``)."""
         out = io.StringIO()
         self.export("csv", out, period=period)
         return out.getvalue()

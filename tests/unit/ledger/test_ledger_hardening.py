@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError, StoreError
-from aoineco_ledger.ledger import Ledger, new_entry, to_usd
+from aoineco_ledger.ledger import Entry, Ledger, new_entry, to_usd
 from aoineco_ledger.ledger._money import decimal_text
 from aoineco_ledger.ledger.store import open_store
 from aoineco_ledger.ledger.store.jsonl import JsonlStore
@@ -233,3 +234,49 @@ class TestDecimalText:
         with Ledger.open(str(directory)) as ledger:
             (entry,) = ledger.entries()
         assert (entry.amount, entry.agent) == (Decimal("0.0042"), "oracle")
+
+
+class TestCsvFormulaInjection:
+    def test_a_leading_carriage_return_gets_a_quote(self) -> None:
+        """A text cell starting with a carriage return starts with ' in the CSV text."""
+        with Ledger.open("memory://") as ledger:
+            ledger.expense(1, category="Tools", agent="\r=1+1")
+            out = io.StringIO()
+            ledger.export("csv", out)
+        assert ",'\r=1+1," in out.getvalue()
+
+    @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx"])
+    def test_formula_like_text_gets_a_quote(self, text: str) -> None:
+        """Text cells a spreadsheet would run start with a ' in the CSV."""
+        with Ledger.open("memory://") as ledger:
+            ledger.expense(1, category="Tools", agent=text, vendor=text, description="plain")
+            out = io.StringIO()
+            ledger.export("csv", out)
+        (row,) = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+        assert (row["agent"], row["vendor"], row["description"]) == (
+            "'" + text,
+            "'" + text,
+            "plain",
+        )
+
+    def test_numbers_are_untouched(self) -> None:
+        """A negative amount (a reversal) stays a number in the CSV."""
+        with Ledger.open("memory://") as ledger:
+            first = ledger.expense(Decimal("1.5"), category="Tools")
+            ledger.store.append(
+                [
+                    Entry(
+                        id="r1",
+                        ts=TS,
+                        direction="expense",
+                        amount=Decimal("-1.5"),
+                        category="Tools",
+                        reverses=first.id,
+                        flags=("reversal",),
+                    )
+                ]
+            )
+            out = io.StringIO()
+            ledger.export("csv", out)
+        amounts = sorted(row["amount"] for row in csv.DictReader(io.StringIO(out.getvalue())))
+        assert amounts == ["-1.5", "1.5"]
