@@ -109,12 +109,11 @@ class Ledger:
         self.categories = CategoryRegistry.from_settings(settings.get("categories"))
 
     @classmethod
-    def open(
-        cls, url_or_dir: str | None = None, *, read_only: bool = False, **options: Any
-    ) -> Ledger:
+    def open(cls, url_or_dir: str | None = None, *, read_only: bool = False, **kw: Any) -> Ledger:
         """Open the ledger at a store URL or directory (default: the seed's directory).
 
-        ``read_only``: create nothing, refuse a store that does not exist, write nothing.
+        With ``read_only``, nothing is created or written and a missing store is refused.
+
         Raises:
             StoreError: the URL is unknown or the store cannot be opened.
         """
@@ -122,7 +121,7 @@ class Ledger:
         from aoineco_ledger.ledger.store import open_store
 
         target = url_or_dir if url_or_dir is not None else str(default_ledger_dir())
-        return cls(open_store(target, read_only=read_only), **options)
+        return cls(open_store(target, read_only=read_only), **kw)
 
     def _init_settings(self, *, timezone: str | None, seed_amount: object) -> dict[str, Any]:
         """Load settings, writing ``created_at`` (and given defaults) the first time."""
