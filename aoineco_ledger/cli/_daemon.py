@@ -193,7 +193,7 @@ def _once(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    with open_ledger(args) as ledger:
+    with open_ledger(args, read_only=True) as ledger:
         statements = ledger.reconciliation()
     code = _statement_code(statements)
     data = {"statements": [_statement_dict(s) for s in statements], "reconciled": code == 0}

@@ -49,8 +49,18 @@ def _commit(store: str, statement: Statement) -> None:
 class TestStatus:
     def test_empty_store(self, store: str, capsys: pytest.CaptureFixture[str]) -> None:
         """Before the first cycle there is nothing to show, and that is said."""
+        Ledger.open(store).close()
         assert main(["reconcile", "--status", "--store", store]) == 0
         assert "no statements yet" in capsys.readouterr().out
+
+    def test_reads_without_creating(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """--status on a mistyped store path says so and creates nothing (read-only open)."""
+        missing = tmp_path / "typo"
+        assert main(["reconcile", "--status", "--store", f"jsonl://{missing}"]) == 1
+        assert "no ledger at" in capsys.readouterr().err
+        assert not missing.exists()
 
     def test_json_statement(self, store: str, capsys: pytest.CaptureFixture[str]) -> None:
         """--json shows the latest statement with base units as strings."""
