@@ -158,8 +158,8 @@ class ChainConfig(BaseModel):
             or ``latest``).
         price_feed: a Chainlink-style ETH/USD aggregator on this chain.
         price_usd: a static USD price of the native coin (fallback after the feed).
-        scan: ``blocks`` (read every block) or ``probe`` (balances first; falls back
-            to ``blocks`` until the probe scanner is available).
+        scan: ``probe`` (the default: balances and nonces first, then bisection to
+            the blocks where something happened) or ``blocks`` (read every block).
         max_blocks_per_cycle: how many blocks one cycle scans at most (1 to
             100,000), so a long catch-up proceeds (and checkpoints) in bounded steps.
         native_symbol: the native coin's symbol when the registry does not know it.
@@ -176,7 +176,7 @@ class ChainConfig(BaseModel):
     start_block: Annotated[int | Literal["latest"], BeforeValidator(_digits_to_int)] = "latest"
     price_feed: ConfigAddress | None = None
     price_usd: Money | None = None
-    scan: Literal["probe", "blocks"] = "blocks"
+    scan: Literal["probe", "blocks"] = "probe"
     max_blocks_per_cycle: int = Field(default=2000, ge=1, le=MAX_BLOCKS_PER_CYCLE)
     native_symbol: str | None = None
     tokens: list[TokenConfig] = Field(default_factory=list)
@@ -246,7 +246,8 @@ class AgentConfig(BaseModel):
         name: the agent's name, as the ledger shows it (``oracle``).
         wallets: its addresses (checksum form); one wallet belongs to one agent.
         revenue_category: where value from outside the squad is booked.
-        kind: ``eoa`` (ordinary wallets) or ``smart-account`` (ERC-4337).
+        kind: ``eoa`` (ordinary wallets) or ``smart-account`` (ERC-4337; ``erc4337``
+            is accepted as the same).
     """
 
     model_config = _STRICT
@@ -254,7 +255,7 @@ class AgentConfig(BaseModel):
     name: str = Field(min_length=1)
     wallets: list[ConfigAddress] = Field(default_factory=list)
     revenue_category: str = "Revenue/Gig"
-    kind: Literal["eoa", "smart-account"] = "eoa"
+    kind: Literal["eoa", "smart-account", "erc4337"] = "eoa"
 
     @field_validator("wallets")
     @classmethod

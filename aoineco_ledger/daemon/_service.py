@@ -26,6 +26,7 @@ from aoineco_ledger.chains import (
     BlockScanner,
     ChainSpec,
     Price,
+    ProbeScanner,
     RpcClient,
     StaticPrice,
     TokenSpec,
@@ -253,7 +254,7 @@ def build(
             ChainCycle(
                 ledger=ledger,
                 squad=Squad.from_config(config, chain, native_symbol=spec.native_symbol),
-                scanner=_scanner(chain, client),
+                scanner=_scanner(chain, client, smart_accounts=_smart_accounts(config)),
                 target=_target(client, chain),
                 start_block=chain.start_block,
                 max_blocks=chain.max_blocks_per_cycle,
@@ -322,18 +323,22 @@ def _target(client: RpcClient, chain: ChainConfig) -> Callable[[], int]:
     return lambda: int(client.target_block(chain.finality))
 
 
-def _scanner(chain: ChainConfig, client: RpcClient) -> BlockScanner:
+def _smart_accounts(config: AppConfig) -> list[str]:
+    """Wallets configured as ERC-4337 accounts (the probe scanner also detects them by code)."""
+    return [w for a in config.agents if a.kind != "eoa" for w in a.wallets]
+
+
+def _scanner(
+    chain: ChainConfig, client: RpcClient, *, smart_accounts: list[str]
+) -> BlockScanner | ProbeScanner:
+    """The chain's scanner: ``probe`` (the default; cost follows the squad) or ``blocks``."""
+    tokens = [_token(t) for t in chain.tokens]
+    price = _native_price(chain, client)
     if chain.scan == "probe":
-        log.info(
-            "probe_scanner_unavailable",
-            chain=chain.name,
-            note="scan = probe is not built yet; reading every block (scan = blocks) instead",
+        return ProbeScanner(
+            client, tokens=tokens, native_price=price, smart_accounts=smart_accounts
         )
-    return BlockScanner(
-        client,
-        tokens=[_token(t) for t in chain.tokens],
-        native_price=_native_price(chain, client),
-    )
+    return BlockScanner(client, tokens=tokens, native_price=price)
 
 
 def _token(token: TokenConfig) -> TokenSpec:

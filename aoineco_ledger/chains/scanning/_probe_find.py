@@ -287,7 +287,8 @@ class Finder:
                     raise ChainError(
                         f"no transaction of {wallet} with nonce {nonce} in block {number}"
                     )
-                txs.append(tx)
+                # Some nodes (eth-tester) leave blockNumber out of a block's own transactions.
+                txs.append(tx if "blockNumber" in tx else {**dict(tx), "blockNumber": number})
         return txs
 
     def _record_sent(self, txs: Sequence[Any]) -> None:

@@ -111,6 +111,9 @@ def _run(node: Anvil, squad: Squad, tmp_path_factory: pytest.TempPathFactory) ->
         poll_seconds=1,
         finality=CONFIRMATIONS,
         max_blocks_per_cycle=5,
+        # The block scanner on purpose: it cannot see forwarded ETH, and this story shows
+        # that difference exactly. The probe scanner (the default) books it: test_demo.py.
+        scan='"blocks"',
     )
     log = tmp / "daemon.log"
     squad.run(27)

@@ -41,7 +41,7 @@ class TestDemo:
         _, out, seconds = demo
         assert "💰 Seed Amount: $7.00" in out and "🧠 IPD:" in out
         assert all(agent in out for agent in ("oracle", "blue-sound", "scout"))
-        assert "reconciled" in out and "DIFFERENCE" in out
+        assert "reconciled" in out and "Every balance is explained to the wei" in out
         assert seconds < 60
 
     def test_statements_name_the_chain(self, demo: tuple[str, str, float]) -> None:
@@ -67,8 +67,11 @@ class TestDemo:
         assert {e.category for e in entries} >= {"Gas/Blockchain", "Revenue/Gig", "Transfer"}
         assert any("reverted" in e.flags for e in entries)
         assert [e for e in entries if e.asset == "USDC" and (e.asset_amount or 0) >= 10**9] == []
-        differences = [s for s in statements if not s.reconciled]
-        assert [(s.agent, s.asset, s.difference) for s in differences] == [("scout", "ETH", 10**15)]
+        assert all(s.reconciled for s in statements)
+        forwarded = [e for e in entries if e.ref and ":internal-in:" in e.ref]
+        assert [(e.agent, e.direction, e.asset_amount) for e in forwarded] == [
+            ("scout", "revenue", 10**15)
+        ]
 
     def test_refuses_a_store_with_demo_history(self, demo: tuple[str, str, float]) -> None:
         """Running the demo again into the same store is refused with a clear error."""
