@@ -69,6 +69,7 @@ def demo_config(
                 "start_block": start_block,
                 "price_feed": feed,
                 "price_usd": "3000",
+                "scan": "probe",  # finds the ETH a contract forwards; a block scan cannot
                 "tokens": [{"symbol": "USDC", "address": token, "decimals": 6, "price_usd": "1"}],
             }
         ],
