@@ -64,6 +64,20 @@ class _Read:
     data: bytes
 
 
+def _amount(read: _Read, data: bytes) -> int:
+    """A balance read's answer as an int.
+
+    A token or EntryPoint read that returns no data at all is a call to an
+    address with no code at that block: a token deployed after the range's start
+    holds nothing for anyone yet (the block scanner reads it the same way, and
+    ``check_token`` has made sure the token has code at the head). Any other
+    short answer is garbage and refused.
+    """
+    if not data and read.what != "eth":
+        return 0
+    return decode_uint(data, what=f"balance of {read.wallet} at {read.to}")
+
+
 class SnapshotPlan:
     """The balance reads of one snapshot, as requests, and how to read the answers back."""
 
@@ -139,15 +153,13 @@ class SnapshotPlan:
                 ):
                     if data is None:
                         raise ChainError(f"{read.to}: balance call for {read.wallet} failed")
-                    values.append(decode_uint(data, what=f"balance of {read.wallet} at {read.to}"))
+                    values.append(_amount(read, data))
         else:
             for read, answer in zip(self._reads, answers, strict=True):
                 if read.what == "eth":
                     values.append(int(answer))
                 else:
-                    values.append(
-                        decode_uint(bytes(answer), what=f"{read.to}.balanceOf({read.wallet})")
-                    )
+                    values.append(_amount(read, bytes(answer)))
         return self._holdings(values)
 
     def _holdings(self, values: Sequence[int]) -> dict[Address, Holding]:
