@@ -88,6 +88,15 @@ class Found:
         for transfer in received:
             self.add_received(transfer)
 
+    def replace_tokens(self, wallets: Sequence[Address], tokens: Iterable[TokenTransfer]) -> None:
+        """Drop the token transfers touching ``wallets`` and take ``tokens`` instead."""
+        keys = set(wallets)
+        self.tokens = {
+            k: t for k, t in self.tokens.items() if t.sender not in keys and t.to not in keys
+        }
+        for transfer in tokens:
+            self.tokens.setdefault((transfer.tx_hash, transfer.log_index), transfer)
+
 
 class Finder:
     """Locates own transactions and unexplained inflows for one scan at a time."""

@@ -13,7 +13,10 @@ balances, see :mod:`._probe_state`). Where a balance moved:
    :func:`~aoineco_ledger.chains.fee_of`'s.
 2. **Tokens.** ``Transfer`` logs of the allow-listed tokens, for the wallets
    whose token balance moved (OR lists, adaptive range splitting: the block
-   scanner's :class:`LogQuery`).
+   scanner's :class:`LogQuery`). The logs must add up to each wallet's token
+   balance change in the snapshots; where they don't (a node behind a load
+   balancer answers ``[]`` for blocks it has not seen), the block scanner reads
+   those wallets' tokens over the range, checking each block's ``logsBloom``.
 3. **Unexplained ETH.** ``U(x) = balance(x) - balance(from) - explained(x)``,
    where *explained* is what the wallet's own transactions and the squad's
    transfers to it did by block ``x``. For a wallet without code ETH can only
@@ -102,6 +105,7 @@ class ProbeStats:
     internal_inflows: int = 0
     bisection_reads: int = 0
     code_fallbacks: int = 0
+    token_fallbacks: int = 0
     inconsistent_fallbacks: int = 0
     historical_fallbacks: int = 0
 
@@ -265,8 +269,10 @@ class ProbeScanner:
             )
             self._setup_done = True
         if not self._tokens_checked:
+            # At the head, not at the scanned block: a history may start before a
+            # token existed (its balances there read as 0, see _probe_state).
             for token in self.tokens:
-                check_token(self.client, token, block=block)
+                check_token(self.client, token, block="latest")
             self._tokens_checked = True
 
     def _plan(self, wallets: Sequence[Address]) -> SnapshotPlan:
@@ -353,6 +359,8 @@ class ProbeScanner:
             self._fallback(low, high, smart, found, "code")
             self._user_operations(low, high, smart, found, prices)
             self._tokens(low, high, token_moved, found, prices)
+            short = self._tokens_unexplained(token_moved, at_low, at_high, found)
+            self._token_fallback(low, high, short, found)
             eoas = [w for w in eoas if not self._has_code(w)]
             wrong = self._finder.unexplained(eoas, at_low, at_high)
             self._fallback(low, high, wrong, found, "inconsistent")
@@ -402,6 +410,56 @@ class ProbeScanner:
             transfer = self.blocks._transfer(entry, headers, prices, low, high)
             if transfer is not None:
                 found.tokens.setdefault((transfer.tx_hash, transfer.log_index), transfer)
+
+    def _tokens_unexplained(
+        self,
+        wallets: Sequence[Address],
+        at_low: dict[Address, Holding],
+        at_high: dict[Address, Holding],
+        found: Found,
+    ) -> list[Address]:
+        """Wallets whose token balances moved by other than their ``Transfer`` logs.
+
+        An allow-listed ERC-20 changes a balance only with a ``Transfer`` log, so
+        the logs must add up to the snapshot's difference. When they don't, the
+        logs came from a node that has not seen the whole range (a lagging node
+        behind a load balancer answers ``[]`` for blocks it lacks), or the token
+        is not a plain ERC-20 (rebasing, fee-on-transfer).
+        """
+        if not self.tokens:
+            return []
+        index = {t.address: i for i, t in enumerate(self.tokens)}
+        net: dict[tuple[Address, int], int] = {}
+        for transfer in found.tokens.values():
+            i = index[transfer.token]
+            net[(transfer.to, i)] = net.get((transfer.to, i), 0) + transfer.amount
+            net[(transfer.sender, i)] = net.get((transfer.sender, i), 0) - transfer.amount
+        return [
+            w
+            for w in wallets
+            if any(
+                at_high[w].tokens[i] - at_low[w].tokens[i] != net.get((w, i), 0)
+                for i in range(len(self.tokens))
+            )
+        ]
+
+    def _token_fallback(
+        self, low: int, high: int, wallets: Sequence[Address], found: Found
+    ) -> None:
+        """The block scanner's token transfers (each block's bloom checked) for ``wallets``."""
+        if not wallets:
+            return
+        self.stats.token_fallbacks += 1
+        log.warning(
+            "probe_token_logs_short",
+            chain_id=self.chain.chain_id,
+            wallets=list(wallets),
+            from_block=low,
+            to_block=high,
+            fallback="blocks",
+        )
+        activity = self.blocks.scan(from_block=low, to_block=high, wallets=wallets)
+        found.replace_tokens(wallets, activity.tokens)
 
     def _user_operations(
         self, low: int, high: int, wallets: Sequence[Address], found: Found, prices: _Prices
