@@ -22,7 +22,12 @@ from aoineco_ledger.daemon._classify import classify
 from aoineco_ledger.daemon._reorg import booked, correct_reorg, remember_block
 from aoineco_ledger.daemon._report import usd_text
 from aoineco_ledger.daemon._squad import Squad
-from aoineco_ledger.daemon._statements import build_statements, needs_opening, statement_key
+from aoineco_ledger.daemon._statements import (
+    StatementKey,
+    build_statements,
+    needs_opening,
+    statement_key,
+)
 from aoineco_ledger.ledger import Entry, Ledger
 from aoineco_ledger.ledger.store.base import Checkpoint, Statement
 
@@ -157,8 +162,12 @@ class ChainCycle:
         started = time.monotonic()
         store = self.ledger.store
         if not store.try_lease(self.lease_name, holder=self.holder, ttl_seconds=self.lease_seconds):
+            self._forget()  # another replica books meanwhile: what we remember may go stale
             return self._result("lease-held", started)
-        first = self._check_reorg(store.checkpoint(self.squad.chain_id))
+        stored = store.checkpoint(self.squad.chain_id)
+        first = self._check_reorg(stored)
+        if first != stored:
+            self._forget()
         target = int(self._target())
         totals = [0, 0, 0]  # chunks, seen, added
         statements: tuple[Statement, ...] = ()
@@ -222,6 +231,26 @@ class ChainCycle:
             if s.chain_id == self.squad.chain_id
         }
         opening = needs_opening(self.squad, previous, from_block=from_block, assets=self._assets)
+        try:
+            return self._scan_and_record(from_block, to_block, checkpoint, previous, opening)
+        except BaseException:
+            self._forget()  # the scanner saw blocks the ledger never recorded
+            raise
+
+    def _forget(self) -> None:
+        """Make a scanner that remembers balances between polls (the probe) read them again."""
+        forget = getattr(self.scanner, "forget", None)
+        if callable(forget):
+            forget()
+
+    def _scan_and_record(
+        self,
+        from_block: int,
+        to_block: int,
+        checkpoint: Checkpoint | None,
+        previous: Mapping[StatementKey, Statement],
+        opening: Sequence[str],
+    ) -> tuple[Checkpoint, tuple[Statement, ...], int, int]:
         activity = self.scanner.scan(
             from_block=from_block,
             to_block=to_block,

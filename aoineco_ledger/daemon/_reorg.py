@@ -1,7 +1,8 @@
 """Reorgs: notice that booked blocks left the chain, cancel what was booked there, go on.
 
 At the start of a cycle the chain's hash of the checkpoint's block is compared
-with the one booked. When they differ, :func:`find_fork` walks down the blocks
+with the one booked. When the chain has another block there (no block at all is
+not taken for a reorg: a lagging node answers that too), :func:`find_fork` walks down the blocks
 the ledger knows a hash of (recent checkpoints kept in the checkpoint's state,
 and every entry's ``block_hash``) to the highest one the chain still has: the
 fork point. Every entry above it is cancelled by a *reversing entry*, and the
@@ -164,7 +165,11 @@ def find_fork(
         ChainError: no block the ledger knows is on the chain any more.
     """
     top = _norm(chain_hash(checkpoint.block_number))
-    if top == _norm(checkpoint.block_hash):
+    if not top or top == _norm(checkpoint.block_hash):
+        # No block there is not proof of a reorg: a node behind a load balancer
+        # says the same. A reorg is only read from a *different* hash; a chain
+        # that really got shorter shows one as soon as it grows past the
+        # checkpoint again (seconds on a live chain), and is corrected then.
         return None
     known = _known(checkpoint, entries)
     for number in sorted(known, reverse=True):
@@ -329,8 +334,9 @@ def rewind(
             seen[number] = chain_hash(number)
         return seen[number]
 
-    if _norm(cached(checkpoint.block_number)) == _norm(checkpoint.block_hash):
-        return None
+    top = _norm(cached(checkpoint.block_number))
+    if not top or top == _norm(checkpoint.block_hash):
+        return None  # intact, or no block there yet (see find_fork)
     entries = list(store.query(EntryFilter(chain_id=checkpoint.chain_id)))
     return plan_rewind(
         checkpoint,

@@ -82,9 +82,19 @@ class TestFindFork:
         fork = find_fork(_checkpoint(state), [_entry(8)], _chain(hashes))
         assert fork is not None and fork.block_number == 11
 
-    def test_shorter_chain_counts_as_changed(self) -> None:
-        """A checkpoint beyond the node's head (the new chain is shorter) is a reorg."""
-        fork = find_fork(_checkpoint(), [_entry(10)], _chain(NEW, head=12))
+    def test_missing_checkpoint_block_is_no_reorg_yet(self) -> None:
+        """A checkpoint beyond the node's head: a lagging node or a shorter chain, so wait."""
+        assert find_fork(_checkpoint(), [_entry(10)], _chain(NEW, head=12)) is None
+
+    def test_shorter_chain_is_corrected_once_it_grows_past_the_checkpoint(self) -> None:
+        """The replacement block at the checkpoint's height is the proof; the fork is found."""
+        fork = find_fork(_checkpoint(), [_entry(10)], _chain(NEW, head=14))
+        assert fork is not None and fork.block_number == 10
+
+    def test_missing_blocks_below_the_checkpoint_are_skipped(self) -> None:
+        """Walking down, a block the node lacks is passed over, not taken as the fork."""
+        hashes = {n: h for n, h in {**NEW, 10: OLD[10]}.items() if n != 12}
+        fork = find_fork(_checkpoint(), [_entry(10), _entry(12)], lambda n: hashes.get(n))
         assert fork is not None and fork.block_number == 10
 
     def test_nothing_known_on_the_chain_is_an_error(self) -> None:
