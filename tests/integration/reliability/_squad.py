@@ -19,7 +19,7 @@ from typing import Any
 
 from web3 import Web3
 
-from aoineco_ledger.chains import RetryPolicy, RpcClient
+from aoineco_ledger.chains import BlockScanner, ProbeScanner, RetryPolicy, RpcClient
 from aoineco_ledger.config import AppConfig
 from aoineco_ledger.daemon import ChainRun, Service, build
 from aoineco_ledger.ledger import Entry, Ledger
@@ -29,6 +29,7 @@ __all__ = [
     "ANVIL_CHAIN_ID",
     "ETH",
     "FAST",
+    "SCANNERS",
     "History",
     "LedgerRow",
     "build_history",
@@ -41,6 +42,7 @@ __all__ = [
     "play",
     "rows_of",
     "run_until_done",
+    "scanner_in_use",
     "send",
     "service_for",
     "squad_config",
@@ -49,6 +51,16 @@ __all__ = [
 
 ETH = 10**18
 ANVIL_CHAIN_ID = 31337
+
+SCANNERS = ("probe", "blocks")
+"""The scanners the fault, hostile-chain and reorg suites each run with."""
+
+scanner_in_use: list[str] = []
+"""The ``scan`` every config of this module gets while a test runs (empty: the default).
+
+Set by the ``scan`` fixture of the reliability conftest, so that one suite body
+runs once per scanner without threading the choice through every helper.
+"""
 
 FAST = RetryPolicy(
     attempts=3, base_delay=0.01, max_delay=0.05, jitter=0.0, max_retry_after=0.5, timeout=0.5
@@ -164,12 +176,14 @@ def _config_data(
     poll_seconds: float,
     start_block: int | None,
 ) -> dict[str, Any]:
+    scan = {"scan": scanner_in_use[-1]} if scanner_in_use else {}
     return {
         "ledger": {"store": store, "seed_amount": "7.00"},
         "chains": [
             {
                 "name": "anvil",
                 "chain_id": ANVIL_CHAIN_ID,
+                **scan,
                 "rpc_urls": list(rpc_urls),
                 "finality": finality,
                 "start_block": h.start if start_block is None else start_block,
@@ -248,8 +262,12 @@ def fast_client(urls: Iterable[str], *, policy: RetryPolicy = FAST) -> RpcClient
 
 
 def service_for(config: AppConfig, client: RpcClient) -> Service:
-    """The daemon's service from ``config``, on a given client."""
-    return build(config, clients={ANVIL_CHAIN_ID: client})
+    """The daemon's service from ``config``, on a given client (its scanner checked)."""
+    service = build(config, clients={ANVIL_CHAIN_ID: client})
+    if scanner_in_use:
+        kind = {"probe": ProbeScanner, "blocks": BlockScanner}[scanner_in_use[-1]]
+        assert all(isinstance(cycle.scanner, kind) for cycle in service.cycles)
+    return service
 
 
 def run_until_done(

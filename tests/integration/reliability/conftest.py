@@ -13,6 +13,7 @@ import pytest
 
 from tests._support.anvil import ANVIL_BIN, Anvil, start_anvil
 from tests._support.requirements import missing
+from tests.integration.reliability._squad import SCANNERS, scanner_in_use
 
 
 @pytest.fixture(name="node", scope="module")
@@ -25,3 +26,14 @@ def _node() -> Iterator[Anvil]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(name="scan", params=SCANNERS, scope="module")
+def _scan(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run the requesting module once per scanner (``scan`` in every config it builds)."""
+    name = str(request.param)
+    scanner_in_use.append(name)
+    try:
+        yield name
+    finally:
+        scanner_in_use.remove(name)

@@ -29,7 +29,7 @@ from tests.integration.reliability._squad import (
     squad_config,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.anvil]
+pytestmark = [pytest.mark.integration, pytest.mark.anvil, pytest.mark.usefixtures("scan")]
 
 TRANSIENT = {
     "http-429": Fault("http-429", times=4, every=3, retry_after="0.01"),

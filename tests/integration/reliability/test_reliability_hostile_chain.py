@@ -34,7 +34,7 @@ from tests.integration.reliability._squad import (
     transact,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.anvil]
+pytestmark = [pytest.mark.integration, pytest.mark.anvil, pytest.mark.usefixtures("scan")]
 
 UINT256_MAX = 2**256 - 1
 
@@ -82,8 +82,8 @@ def _play(h: History) -> tuple[Any, Any, dict[str, str]]:
 
 
 @pytest.fixture(name="hostile", scope="module")
-def _hostile(node: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Hostile:
-    """The hostile history, booked by the daemon into a JSONL ledger."""
+def _hostile(node: Anvil, scan: str, tmp_path_factory: pytest.TempPathFactory) -> Hostile:
+    """The hostile history, booked by the daemon (with the `scan` scanner) into a JSONL ledger."""
     h = build_history(node.url, activity=False)
     huge, zero, txs = _play(h)
     store = f"jsonl://{tmp_path_factory.mktemp('hostile')}/ledger"

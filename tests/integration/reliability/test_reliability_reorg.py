@@ -35,7 +35,7 @@ from tests.integration.reliability._squad import (
     transact,
 )
 
-pytestmark = [pytest.mark.integration, pytest.mark.anvil]
+pytestmark = [pytest.mark.integration, pytest.mark.anvil, pytest.mark.usefixtures("scan")]
 
 DEPTH = 3
 """Blocks the reorg replaces."""
