@@ -15,20 +15,28 @@ blocks that may hold a squad transfer but came back without one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from eth_utils.crypto import keccak
 
 from aoineco_ledger.chains._abi import TRANSFER_TOPIC
+from aoineco_ledger.chains.rpc._endpoint import Request
 from aoineco_ledger.chains.rpc._errors import LogRangeRefusedError, range_hint
 from aoineco_ledger.errors import RangeTooLargeError
 
 if TYPE_CHECKING:
     from aoineco_ledger.chains.rpc import RpcClient
 
-__all__ = ["LogQuery", "bloom_mask", "bloom_may_match", "fetch_transfer_logs"]
+__all__ = [
+    "LogQuery",
+    "bloom_mask",
+    "bloom_may_match",
+    "fetch_transfer_logs",
+    "logs_request",
+    "transfer_topics",
+]
 
 TOPICS_PER_CALL = 500
 """Geth and Erigon accept up to 1,000 OR entries in a topic; stay well below."""
@@ -44,8 +52,13 @@ class LogQuery:
     calls: int = 0
     splits: int = 0
 
-    def _filter(self, low: int, high: int, topics: list[Any]) -> dict[str, Any]:
+    def filter_for(self, low: int, high: int, topics: list[Any]) -> dict[str, Any]:
+        """The ``eth_getLogs`` filter of this query's contracts over ``low..high``."""
         return {"fromBlock": low, "toBlock": high, "address": list(self.tokens), "topics": topics}
+
+    def fits(self, low: int, high: int) -> bool:
+        """Whether ``low..high`` is one request (within the range learnt so far)."""
+        return self.max_range is None or high - low + 1 <= self.max_range
 
     def _chunks(self, low: int, high: int) -> list[tuple[int, int]]:
         size = self.max_range or (high - low + 1)
@@ -80,7 +93,7 @@ class LogQuery:
             start, end = pending.pop()
             try:
                 self.calls += 1
-                found.extend(self.client.get_logs(self._filter(start, end, topics)))
+                found.extend(self.client.get_logs(self.filter_for(start, end, topics)))
             except LogRangeRefusedError as exc:
                 pending.extend(self._split(exc, start, end)[::-1])
         return found
@@ -103,19 +116,25 @@ def fetch_transfer_logs(
     if not query.tokens or not wallet_topics or high < low:
         return []
     logs: list[Any] = []
-    for start in range(0, len(wallet_topics), TOPICS_PER_CALL):
-        chunk = list(wallet_topics[start : start + TOPICS_PER_CALL])
-        topics: list[Any] = (
-            [TRANSFER_TOPIC, chunk]
-            if direction == "out"
-            else [
-                TRANSFER_TOPIC,
-                None,
-                chunk,
-            ]
-        )
+    for topics in transfer_topics(wallet_topics, direction):
         logs.extend(query.fetch(low, high, topics))
     return logs
+
+
+def transfer_topics(
+    wallet_topics: Sequence[str], direction: Literal["in", "out"]
+) -> list[list[Any]]:
+    """The ``topics`` filters of Transfers from (``out``) or to (``in``) the wallets.
+
+    One filter per :data:`TOPICS_PER_CALL` wallets (the OR list a node accepts).
+    """
+    filters: list[list[Any]] = []
+    for start in range(0, len(wallet_topics), TOPICS_PER_CALL):
+        chunk = list(wallet_topics[start : start + TOPICS_PER_CALL])
+        filters.append(
+            [TRANSFER_TOPIC, chunk] if direction == "out" else [TRANSFER_TOPIC, None, chunk]
+        )
+    return filters
 
 
 def bloom_mask(value: str) -> int:
@@ -144,3 +163,12 @@ def bloom_may_match(
         return value & mask == mask
 
     return has(topic) and any(map(has, tokens)) and any(map(has, wallets))
+
+
+def logs_request(log_filter: Mapping[str, Any]) -> Request:
+    """``eth_getLogs(filter)`` as a request for a batch (see ``RpcClient.call_many``).
+
+    A refused range raises :class:`LogRangeRefusedError` for the whole batch; the
+    caller asks again through :meth:`LogQuery.fetch`, which splits it.
+    """
+    return lambda w3: w3.eth.get_logs(dict(log_filter))  # type: ignore[arg-type]

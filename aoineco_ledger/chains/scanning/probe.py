@@ -1,9 +1,12 @@
 """``ProbeScanner``: ask for the squad's balances each poll, bisect only where they moved.
 
 A poll of ``(from_block, to_block]`` costs one JSON-RPC batch when nothing
-happened: the header of ``to_block`` and one snapshot of every wallet's native,
-token and EntryPoint-deposit balances (one Multicall3 ``eth_call`` per 500
-balances, see :mod:`._probe_state`). Where a balance moved:
+happened: the header of ``to_block``, the squad's token ``Transfer`` logs (two
+``eth_getLogs``, right beside the header: a batch is one HTTP request, so a node
+behind a load balancer that lacks ``to_block`` cannot answer them ``[]``; it
+gives itself away with no header and the next URL is asked), and one snapshot
+of every wallet's native, token and EntryPoint-deposit balances (one Multicall3
+``eth_call`` per 1,000 balances, see :mod:`._probe_state`). Where a balance moved:
 
 1. **Own transactions.** For an ordinary wallet (no code) whose native balance
    moved, the nonce at both ends; each nonce in between is looked up with
@@ -71,8 +74,13 @@ from aoineco_ledger.chains._observations import (
 from aoineco_ledger.chains._prices import PriceSource
 from aoineco_ledger.chains._registry import ChainSpec
 from aoineco_ledger.chains._tokens import TokenSpec, check_token
-from aoineco_ledger.chains.rpc import NotFoundError, RpcClient
-from aoineco_ledger.chains.scanning._logs import LogQuery, fetch_transfer_logs
+from aoineco_ledger.chains.rpc import LogRangeRefusedError, NotFoundError, RpcClient
+from aoineco_ledger.chains.scanning._logs import (
+    LogQuery,
+    fetch_transfer_logs,
+    logs_request,
+    transfer_topics,
+)
 from aoineco_ledger.chains.scanning._probe_calls import (
     ENTRY_POINTS,
     USER_OPERATION_TOPIC,
@@ -174,6 +182,7 @@ class ProbeScanner:
         self._token_logs = LogQuery(
             client, [t.address for t in self.tokens], max_range=max_log_range
         )
+        self._logs_apart = False  # True once the endpoint refused the batched logs' range
         self._op_logs = LogQuery(client, [], max_range=max_log_range)
 
     @property
@@ -284,16 +293,51 @@ class ProbeScanner:
             multicall=self._multicall,
         )
 
+    def _batched_log_filters(
+        self, low: int, high: int, watched: Sequence[Address]
+    ) -> list[dict[str, Any]] | None:
+        """The squad's token-log filters to ask in the snapshot batch, or None (ask later).
+
+        In the same batch as the header of ``high``, the logs come from a node
+        that has that block (a batch is one HTTP request: one node behind a load
+        balancer), so a lagging node cannot answer ``[]`` for blocks it lacks.
+        Lean mode asks later, for the wallets whose token balance moved; a range
+        longer than the endpoint takes goes through :class:`LogQuery`'s splitting.
+        """
+        query = self._token_logs
+        if self.mode == "lean" or not self.tokens or high <= low or self._logs_apart:
+            return None
+        if not query.fits(low + 1, high):
+            return None
+        topics = [address_topic(w) for w in watched]
+        return [
+            query.filter_for(low + 1, high, t)
+            for direction in ("out", "in")
+            for t in transfer_topics(topics, direction)
+        ]
+
     def _snapshots(
-        self, low: int, high: int, watched: Sequence[Address], opening: Sequence[Address]
+        self,
+        low: int,
+        high: int,
+        watched: Sequence[Address],
+        opening: Sequence[Address],
+        log_filters: Sequence[dict[str, Any]] = (),
     ) -> tuple[
-        Any, dict[Address, Holding], dict[Address, Holding], dict[Address, int], dict[Address, int]
+        Any,
+        dict[Address, Holding],
+        dict[Address, Holding],
+        dict[Address, int],
+        dict[Address, int],
+        list[Any],
     ]:
-        """Header of ``high``, holdings at both ends (and nonces in thorough mode), one batch."""
+        """Header of ``high``, token logs, holdings at both ends (thorough: nonces), one batch."""
         stale = [w for w in watched if self._state_at(w, low) is None]
         wanted_low = list(dict.fromkeys([*stale, *opening]))
         plan_high, plan_low = self._plan(watched), self._plan(wanted_low)
-        requests = [header_request(high), *plan_high.requests(high), *plan_low.requests(low)]
+        # The logs right after the header: the first HTTP request of the batch holds both.
+        requests = [header_request(high), *(logs_request(f) for f in log_filters)]
+        requests += [*plan_high.requests(high), *plan_low.requests(low)]
         nonce_points: list[tuple[Address, int]] = []
         if self.mode == "thorough":
             nonce_points = [(w, high) for w in watched if not self._has_code(w)]
@@ -311,6 +355,8 @@ class ProbeScanner:
                 f"of {self.client.endpoints[0]}; wait for the chain or lower the target"
             ) from None
         header = answers[0]
+        logs = [entry for answer in answers[1 : 1 + len(log_filters)] for entry in answer]
+        answers = [header, *answers[1 + len(log_filters) :]]
         cut = 1 + plan_high.request_count
         cut_low = cut + plan_low.request_count
         at_high = plan_high.decode(answers[1:cut])
@@ -322,7 +368,7 @@ class ProbeScanner:
         nonces_low: dict[Address, int] = {}
         for (wallet, block), value in zip(nonce_points, answers[cut_low:], strict=True):
             (nonces_high if block == high else nonces_low)[wallet] = int(value)
-        return header, at_high, at_low, nonces_high, nonces_low
+        return header, at_high, at_low, nonces_high, nonces_low, logs
 
     def _state_at(self, wallet: Address, block: int) -> WalletState | None:
         state = self._states.get(wallet)
@@ -339,9 +385,19 @@ class ProbeScanner:
         self, low: int, high: int, watched: Sequence[Address], opening: Sequence[Address]
     ) -> Activity:
         self._setup(high, watched)
-        header, at_high, at_low, nonces_high, nonces_low = self._snapshots(
-            low, high, watched, opening
-        )
+        log_filters = self._batched_log_filters(low, high, watched)
+        try:
+            header, at_high, at_low, nonces_high, nonces_low, logs = self._snapshots(
+                low, high, watched, opening, log_filters or ()
+            )
+        except LogRangeRefusedError:
+            if not log_filters:
+                raise
+            self._logs_apart = True  # this endpoint splits ranges: LogQuery from now on
+            header, at_high, at_low, nonces_high, nonces_low, logs = self._snapshots(
+                low, high, watched, opening
+            )
+            log_filters = None
         thorough = self.mode == "thorough"
         native_moved = [w for w in watched if thorough or at_high[w].native != at_low[w].native]
         token_moved = [
@@ -358,7 +414,7 @@ class ProbeScanner:
             smart = [w for w in native_moved if self._has_code(w)]
             self._fallback(low, high, smart, found, "code")
             self._user_operations(low, high, smart, found, prices)
-            self._tokens(low, high, token_moved, found, prices)
+            self._tokens(low, high, token_moved, found, prices, logs if log_filters else None)
             short = self._tokens_unexplained(token_moved, at_low, at_high, found)
             self._token_fallback(low, high, short, found)
             eoas = [w for w in eoas if not self._has_code(w)]
@@ -395,16 +451,28 @@ class ProbeScanner:
         found.replace(wallets, activity.sent, activity.received)
 
     def _tokens(
-        self, low: int, high: int, wallets: Sequence[Address], found: Found, prices: _Prices
+        self,
+        low: int,
+        high: int,
+        wallets: Sequence[Address],
+        found: Found,
+        prices: _Prices,
+        logs: list[Any] | None = None,
     ) -> None:
+        """Token transfers of ``wallets`` from ``logs`` (the snapshot's), else asked now."""
         if not self.tokens or not wallets:
             return
-        topics = [address_topic(w) for w in wallets]
-        logs: list[Any] = []
-        for direction in ("out", "in"):
-            logs += fetch_transfer_logs(
-                self._token_logs, low=low + 1, high=high, wallet_topics=topics, direction=direction
-            )
+        if logs is None:
+            topics = [address_topic(w) for w in wallets]
+            logs = []
+            for direction in ("out", "in"):
+                logs += fetch_transfer_logs(
+                    self._token_logs,
+                    low=low + 1,
+                    high=high,
+                    wallet_topics=topics,
+                    direction=direction,
+                )
         headers = self._finder.headers(int(entry["blockNumber"]) for entry in logs)
         for entry in logs:
             transfer = self.blocks._transfer(entry, headers, prices, low, high)

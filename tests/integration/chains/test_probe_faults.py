@@ -29,6 +29,7 @@ from aoineco_ledger.chains import (
     StaticPrice,
     TokenSpec,
 )
+from aoineco_ledger.errors import ChainError
 from tests._support.anvil import Anvil
 from tests._support.contracts import deploy
 from tests._support.fault_proxy import Fault, FaultProxy, fault_proxy
@@ -189,41 +190,52 @@ def _proxy(payments: Payments) -> Iterator[FaultProxy]:
         yield proxy
 
 
-def _lagging(case: str) -> tuple[Fault, bool]:
-    """A fresh fault (faults count their firings) and whether an honest URL follows."""
+def _lagging(case: str) -> tuple[Fault, bool, dict[str, Any]]:
+    """A fresh fault (faults count their firings), whether an honest URL follows, and
+    the probe's options that send its token logs apart from the snapshot batch."""
     logs = frozenset({"eth_getLogs"})
     if case == "first-two-log-requests":
         # The balancer sends the probe's two log requests (out, in) to the lagging node.
-        return Fault("behind", lag=LAG, times=2, methods=logs), False
-    # The first URL always lags for logs; asked by block hash it refuses, so the
-    # client goes on to the second URL, an honest node.
-    return Fault("behind", lag=LAG, methods=logs), True
+        return Fault("behind", lag=LAG, times=2, methods=logs), False, {}
+    if case == "lagging-url-first":
+        # The first URL always lags for logs; asked by block hash it refuses, so the
+        # client goes on to the second URL, an honest node.
+        return Fault("behind", lag=LAG, methods=logs), True, {}
+    # A range longer than the endpoint's log limit: logs go through LogQuery's
+    # splitting, outside the snapshot batch, to the lagging first URL.
+    return Fault("behind", lag=LAG, methods=logs), True, {"max_log_range": 3}
+
+
+def _scan(probe: ProbeScanner, payments: Payments) -> Activity:
+    return probe.scan(
+        from_block=payments.start,
+        to_block=payments.end,
+        wallets=payments.squad,
+        opening_for=payments.squad,
+    )
 
 
 class TestLaggingLogs:
-    @pytest.mark.parametrize("case", ["first-two-log-requests", "lagging-url-first"])
-    @pytest.mark.parametrize("mode", ["standard", "lean", "thorough"])
+    @pytest.mark.parametrize(
+        ("mode", "case"),
+        [
+            ("lean", "first-two-log-requests"),
+            ("lean", "lagging-url-first"),
+            ("standard", "long-range"),
+            ("thorough", "long-range"),
+        ],
+    )
     def test_short_logs_are_read_from_the_blocks(
         self, payments: Payments, proxy: FaultProxy, case: str, mode: str
     ) -> None:
-        """Logs answered ``[]`` by a lagging node: the probe still reports every transfer."""
-        fault, honest_second = _lagging(case)
+        """Logs asked apart and answered ``[]`` by a lagging node: every transfer still found."""
+        fault, honest_second, options = _lagging(case)
         proxy.set(fault)
         urls = [proxy.url, payments.url] if honest_second else [proxy.url]
-        probe = _probe(urls, payments.token, mode=mode)
+        probe = _probe(urls, payments.token, mode=mode, **options)
         with capture_logs() as events:
-            found = probe.scan(
-                from_block=payments.start,
-                to_block=payments.end,
-                wallets=payments.squad,
-                opening_for=payments.squad,
-            )
-        reference = _blocks(payments.url, payments.token).scan(
-            from_block=payments.start,
-            to_block=payments.end,
-            wallets=payments.squad,
-            opening_for=payments.squad,
-        )
+            found = _scan(probe, payments)
+        reference = _scan(_blocks(payments.url, payments.token), payments)
         assert proxy.fired("behind") >= 2
         assert len(reference.tokens) == 6
         assert found.tokens == reference.tokens
@@ -231,6 +243,41 @@ class TestLaggingLogs:
         assert probe.stats.token_fallbacks > 0
         short = [e for e in events if e["event"] == "probe_token_logs_short"]
         assert [set(e["wallets"]) for e in short] == [set(payments.squad)]  # all three moved
+
+    @pytest.mark.parametrize("mode", ["standard", "thorough"])
+    def test_logs_in_the_snapshot_batch_come_from_a_node_with_the_block(
+        self, payments: Payments, proxy: FaultProxy, mode: str
+    ) -> None:
+        """Standard and thorough ask the logs beside the header of ``to_block``: a lagging
+        node gives itself away (no such block), so the next URL answers, with no fallback."""
+        fault, _, _ = _lagging("lagging-url-first")
+        proxy.set(fault)
+        probe = _probe([proxy.url, payments.url], payments.token, mode=mode)
+        found = _scan(probe, payments)
+        reference = _scan(_blocks(payments.url, payments.token), payments)
+        assert proxy.fired("behind") >= 1
+        assert found.tokens == reference.tokens and len(found.tokens) == 6
+        assert probe.stats.token_fallbacks == 0
+
+    def test_a_lagging_only_node_fails_the_scan_rather_than_answer_short(
+        self, payments: Payments, proxy: FaultProxy
+    ) -> None:
+        """With no other URL, the batch from a node behind ``to_block`` is refused whole; the
+        next poll, answered by an up-to-date node, reports everything."""
+        fault, _, _ = _lagging("first-two-log-requests")
+        proxy.set(fault)
+        probe = _probe([proxy.url], payments.token)
+        refused = 0
+        for _ in range(3):  # each refused poll uses up one of the fault's two firings
+            try:
+                found = _scan(probe, payments)
+                break
+            except ChainError as exc:
+                assert "beyond the head" in str(exc)
+                refused += 1
+        assert refused >= 1
+        reference = _scan(_blocks(payments.url, payments.token), payments)
+        assert found.tokens == reference.tokens and len(found.tokens) == 6
 
     def test_without_the_fault_the_proxy_would_not_matter(
         self, payments: Payments, proxy: FaultProxy
