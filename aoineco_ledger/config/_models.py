@@ -158,9 +158,9 @@ class ChainConfig(BaseModel):
             or ``latest``).
         price_feed: a Chainlink-style ETH/USD aggregator on this chain.
         price_usd: a static USD price of the native coin (fallback after the feed).
-        scan: ``blocks`` (the default: read every block) or ``probe`` (balances and
-            nonces first, then bisection to the blocks where something happened; see
-            the README for what it does not yet survive).
+        scan: ``probe`` (the default: balances and nonces first, then bisection to
+            the blocks where something happened; cost follows the squad's activity)
+            or ``blocks`` (read every block).
         max_blocks_per_cycle: how many blocks one cycle scans at most (1 to
             100,000), so a long catch-up proceeds (and checkpoints) in bounded steps.
         native_symbol: the native coin's symbol when the registry does not know it.
@@ -177,7 +177,7 @@ class ChainConfig(BaseModel):
     start_block: Annotated[int | Literal["latest"], BeforeValidator(_digits_to_int)] = "latest"
     price_feed: ConfigAddress | None = None
     price_usd: Money | None = None
-    scan: Literal["probe", "blocks"] = "blocks"
+    scan: Literal["probe", "blocks"] = "probe"
     max_blocks_per_cycle: int = Field(default=2000, ge=1, le=MAX_BLOCKS_PER_CYCLE)
     native_symbol: str | None = None
     tokens: list[TokenConfig] = Field(default_factory=list)
