@@ -535,7 +535,15 @@ class ProbeScanner:
         if not self._entry_points or not wallets:
             return
         topics = [USER_OPERATION_TOPIC, None, [address_topic(w) for w in wallets]]
-        logs = self._op_logs.fetch(low + 1, high, topics)
+        if self._op_logs.fits(low + 1, high) and not self._logs_apart:
+            # Beside the header of ``high`` for the reason the token logs are (see
+            # _batched_log_filters): a node that lacks the block cannot answer [].
+            query = self._op_logs.filter_for(low + 1, high, topics)
+            _, logs = self.client.call_many(  # no such block: NotFoundError, next URL
+                "probe_user_operations", [header_request(high), logs_request(query)]
+            )
+        else:
+            logs = self._op_logs.fetch(low + 1, high, topics)
         headers = self._finder.headers(int(entry["blockNumber"]) for entry in logs)
         for entry in logs:
             if entry.get("removed"):

@@ -20,6 +20,7 @@ from aoineco_ledger.chains import (
 from aoineco_ledger.errors import ChainError
 from tests._support.anvil import ANVIL_BIN, Anvil, start_anvil
 from tests._support.contracts import deploy
+from tests._support.fault_proxy import Fault, fault_proxy
 from tests._support.requirements import missing
 
 pytestmark = [pytest.mark.integration, pytest.mark.anvil]
@@ -127,6 +128,25 @@ class TestUserOperations:
             (4 * MILLI, False, True),
             (3 * MILLI, False, False),
             (2 * MILLI, True, True),
+        ]
+
+    def test_operations_from_a_lagging_first_url_are_not_lost(self, ops: Ops, chain: Anvil) -> None:
+        """The first URL's logs lag ([] for blocks it lacks): the operations' logs are asked
+        beside the header of to_block, so that URL gives itself away and the next answers."""
+        with fault_proxy(chain.url) as proxy:
+            proxy.set(Fault("behind", lag=60, methods=frozenset({"eth_getLogs"})))
+            scanner = ProbeScanner(
+                RpcClient([proxy.url, chain.url], chain="anvil"),
+                native_price=StaticPrice("3000"),
+                entry_points=[ops.entry_point.address],
+                smart_accounts=[ops.account],
+            )
+            found = scanner.scan(from_block=ops.start, to_block=ops.end, wallets=[ops.account])
+            assert proxy.fired("behind") >= 1
+        assert [(o.actual_gas_cost, o.sponsored) for o in found.user_operations] == [
+            (4 * MILLI, False),
+            (3 * MILLI, False),
+            (2 * MILLI, True),
         ]
 
     def test_balance_is_eth_plus_entry_point_deposit(self, ops: Ops, chain: Anvil) -> None:
