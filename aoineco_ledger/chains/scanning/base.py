@@ -1,9 +1,10 @@
 """The ``Scanner`` interface: what a squad's wallets did in a block range.
 
 Two strategies sit behind it. :class:`~aoineco_ledger.chains.scanning.blocks.BlockScanner`
-reads every block (simple, the reference). :class:`~aoineco_ledger.chains.scanning.probe.ProbeScanner`
-(the daemon's default) asks only for balances, nonces and logs and bisects to the
-blocks where something happened; it returns the same :class:`Activity`, plus ``internal`` inflows
+reads every block (simple, the reference).
+:class:`~aoineco_ledger.chains.scanning.probe.ProbeScanner` (the daemon's default)
+asks only for balances, nonces and logs and bisects to the blocks where something
+happened; it returns the same :class:`Activity`, plus ``internal`` inflows
 (ETH that contracts forwarded) that block reading alone cannot see.
 
 Ranges are half-open on the left: ``scan(from_block=a, to_block=b)`` covers
