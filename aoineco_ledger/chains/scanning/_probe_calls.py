@@ -3,7 +3,7 @@
 Each builder returns a :data:`~aoineco_ledger.chains.rpc._endpoint.Request`
 (a function of a ``Web3``), so any mix of them goes into one
 ``RpcClient.call_many`` and so into one JSON-RPC batch. Methods web3 does not
-know (``eth_getTransactionBySenderAndNonce``, ``trace_block``) go through a
+know (``eth_getTransactionBySenderAndNonce``, ``trace_block``, ``trace_filter``) go through a
 plain ``web3.method.Method``, which batches like the built-in ones; their
 results come back unformatted (hex strings), which ``quantity`` and the
 observation builders read as well.
@@ -43,8 +43,10 @@ __all__ = [
     "is_missing_state",
     "is_unsupported",
     "nonce_request",
+    "receipt_request",
     "sender_nonce_request",
     "trace_block_request",
+    "trace_filter_request",
     "traced_inflows",
 ]
 
@@ -85,6 +87,7 @@ _BY_SENDER_AND_NONCE: Method[Any] = Method(
     RPCEndpoint("eth_getTransactionBySenderAndNonce"), mungers=[default_root_munger]
 )
 _TRACE_BLOCK: Method[Any] = Method(RPCEndpoint("trace_block"), mungers=[default_root_munger])
+_TRACE_FILTER: Method[Any] = Method(RPCEndpoint("trace_filter"), mungers=[default_root_munger])
 
 
 def is_missing_state(exc: RpcError) -> bool:
@@ -109,6 +112,11 @@ def is_unsupported(exc: RpcError) -> bool:
 def header_request(number: int) -> Request:
     """``eth_getBlockByNumber(number, false)``: hash, time, transaction hashes."""
     return lambda w3: w3.eth.get_block(number, False)
+
+
+def receipt_request(tx_hash: str) -> Request:
+    """``eth_getTransactionReceipt(tx_hash)``."""
+    return lambda w3: w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
 
 
 def balance_request(address: str, block: int) -> Request:
@@ -145,6 +153,16 @@ def trace_block_request(number: int) -> Request:
 
     def request(w3: Web3) -> Any:
         return _TRACE_BLOCK.__get__(w3.eth)(hex(number))
+
+    return request
+
+
+def trace_filter_request(low: int, high: int, to: Sequence[str]) -> Request:
+    """``trace_filter`` of blocks ``low..high``: every call trace whose target is in ``to``."""
+    query = {"fromBlock": hex(low), "toBlock": hex(high), "toAddress": list(to)}
+
+    def request(w3: Web3) -> Any:
+        return _TRACE_FILTER.__get__(w3.eth)(query)
 
     return request
 

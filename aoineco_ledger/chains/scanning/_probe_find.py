@@ -36,11 +36,13 @@ from aoineco_ledger.chains.scanning._probe_calls import (
     is_missing_state,
     is_unsupported,
     nonce_request,
+    receipt_request,
     sender_nonce_request,
     trace_block_request,
     traced_inflows,
 )
 from aoineco_ledger.chains.scanning._probe_state import Holding
+from aoineco_ledger.chains.scanning._probe_traces import TraceFilter, bisection_cost, trace_target
 from aoineco_ledger.chains.scanning.blocks import BlockScanner, _hex, _Prices, _time
 from aoineco_ledger.errors import ChainError, RpcError
 from aoineco_ledger.typing import Address, BlockNumber, ChainId, TxHash
@@ -109,19 +111,25 @@ class Finder:
         *,
         sender_nonce_lookup: bool | None,
         traces: bool | None,
+        trace_filter: bool | None = None,
     ) -> None:
         """Args:
         client: the chain's RPC client.
         blocks: the block scanner whose builders make the observations.
         stats: counters to add to.
         sender_nonce_lookup: True/False, or None to find out on first use.
-        traces: True/False, or None to find out on first use.
+        traces: use ``trace_block``: True/False, or None to find out on first use.
+        trace_filter: locate inflows with ``trace_filter``: True/False, or None to
+            find out on first use (None with ``traces=False`` means False: no trace calls).
         """
         self.client = client
         self.blocks = blocks
         self.stats = stats
         self.sender_nonce_lookup = sender_nonce_lookup
         self.traces = traces
+        self.trace_filter = TraceFilter(
+            client, enabled=False if trace_filter is None and traces is False else trace_filter
+        )
         self.nonces_high: dict[Address, int] = {}
         self._nonce_moved: list[Address] = []
         self._low = self._high = 0
@@ -268,7 +276,6 @@ class Finder:
         if any(tx is None for tx in txs):
             return None  # an endpoint that forgot old transactions: bisect instead
         self.sender_nonce_lookup = True
-        self.headers(int(quantity(tx["blockNumber"]) or 0) for tx in txs)
         return list(txs)
 
     def _by_bisection(self, segments: Sequence[Segment[Address]]) -> list[Any]:
@@ -300,8 +307,21 @@ class Finder:
                 txs.append(tx if "blockNumber" in tx else {**dict(tx), "blockNumber": number})
         return txs
 
+    def _headers_and_receipts(self, numbers: Iterable[int], tx_hashes: Sequence[str]) -> list[Any]:
+        """The receipts, and the headers not read yet, in one batch."""
+        wanted = sorted(set(numbers) - set(self._seen))
+        answers = self.client.call_many(
+            "probe_receipts",
+            [*(header_request(n) for n in wanted), *(receipt_request(h) for h in tx_hashes)],
+        )
+        for number, block in zip(wanted, answers, strict=False):
+            self._seen[number] = block
+        return answers[len(wanted) :]
+
     def _record_sent(self, txs: Sequence[Any]) -> None:
-        receipts = self.client.receipts([_hex(tx["hash"]) for tx in txs])
+        numbers = [int(quantity(tx["blockNumber"]) or 0) for tx in txs]
+        inside = [n for n in numbers if self._low < n <= self._high]
+        receipts = self._headers_and_receipts(inside, [_hex(tx["hash"]) for tx in txs])
         for tx, receipt in zip(txs, receipts, strict=True):
             number = int(quantity(tx["blockNumber"]) or 0)
             if not self._low < number <= self._high:
@@ -356,6 +376,7 @@ class Finder:
                 wrong.append(w)
             elif rest > 0:
                 segments.append(Segment(w, low, high, 0, rest))
+        segments = self._by_trace_filter(segments)
 
         def read(points: Sequence[tuple[Address, int]]) -> list[int]:
             self.stats.bisection_reads += len(points)
@@ -377,6 +398,80 @@ class Finder:
             wrong += self._attribute([(s.key, s.block, s.delta) for s in steps])
             break
         return wrong
+
+    def _by_trace_filter(self, segments: Sequence[Segment[Address]]) -> list[Segment[Address]]:
+        """Record the inflows ``trace_filter`` accounts for; return the segments still to bisect.
+
+        A wallet's traces are taken only when they add up to its unexplained
+        change (``at_high`` of its segment); otherwise it is bisected.
+        """
+        low, high = self._low, self._high
+        budget = bisection_cost(len(segments), high - low)
+        wallets = [s.key for s in segments]
+        traces = self.trace_filter.traces(low + 1, high, wallets, budget=budget)
+        if traces is None:
+            return list(segments)
+        by_target: dict[str, list[Any]] = {}
+        for trace in traces:
+            target = trace_target(trace)
+            if target is not None and low < _block_of(trace) <= high:
+                by_target.setdefault(target, []).append(trace)
+        left: list[Segment[Address]] = []
+        taken: list[tuple[Address, list[Any]]] = []
+        for segment in segments:
+            mine = by_target.get(segment.key.lower(), [])
+            top, internal = self._split_traces(segment.key, mine)
+            total = sum(_value(t) for t in top) + sum(sum(i.values()) for i in internal.values())
+            if total == segment.at_high:
+                taken.append((segment.key, mine))
+            else:
+                left.append(segment)
+        self._record_traced(taken)
+        return left
+
+    def _split_traces(
+        self, wallet: Address, traces: Sequence[Any]
+    ) -> tuple[list[Any], dict[int, dict[str, int]]]:
+        """Top-level transfers not yet recorded, and internal inflows per block and transaction."""
+        top = [
+            t
+            for t in traces
+            if not t.get("traceAddress")
+            and t.get("type") == "call"
+            and not t.get("error")
+            and _value(t) > 0
+            and (_hex(t["transactionHash"]), wallet) not in self._found.received
+        ]
+        by_block: dict[int, list[Any]] = {}
+        for trace in traces:
+            by_block.setdefault(_block_of(trace), []).append(trace)
+        internal = {n: traced_inflows(ts, wallet) for n, ts in sorted(by_block.items())}
+        return top, {n: by_tx for n, by_tx in internal.items() if by_tx}
+
+    def _record_traced(self, taken: Sequence[tuple[Address, list[Any]]]) -> None:
+        """Record what the bisection would have found for these wallets, from their traces."""
+        blocks = self.headers(_block_of(t) for _, traces in taken for t in traces)
+        for wallet, traces in taken:
+            for trace in traces:
+                self.check_hash(trace, blocks[_block_of(trace)])
+            top, internal = self._split_traces(wallet, traces)
+            located = set(internal)
+            for trace in top:
+                number = _block_of(trace)
+                tx = {
+                    "hash": trace["transactionHash"],
+                    "from": trace["action"]["from"],
+                    "to": trace["action"]["to"],
+                    "value": _value(trace),
+                }
+                price = self._prices.at(self.blocks.native_price, number)
+                transfer = self.blocks._received(blocks[number], tx, {"status": 1}, price)
+                if transfer is not None:
+                    self._found.add_received(transfer)
+                    located.add(number)
+            self.stats.located_inflows += len(located)
+            for number, by_tx in sorted(internal.items()):
+                self._add_internal(wallet, number, list(by_tx.items()))
 
     def _attribute(self, steps: Sequence[tuple[Address, int, int]]) -> list[Address]:
         self.stats.located_inflows += len(steps)
@@ -408,23 +503,28 @@ class Finder:
     def _internal(self, inflows: Sequence[tuple[Address, int, int]]) -> None:
         traces = self._traces(sorted({number for _, number, _ in inflows}))
         for wallet, number, value in inflows:
-            block = self._seen[number]
             by_tx = traced_inflows(traces[number], wallet) if number in traces else {}
             named = list(by_tx.items()) if sum(by_tx.values()) == value else [(None, value)]
-            for tx_hash, amount in named:
-                self.stats.internal_inflows += 1
-                self._found.internal.append(
-                    InternalInflow(
-                        chain_id=ChainId(self.client.chain.chain_id),
-                        wallet=wallet,
-                        block_number=BlockNumber(number),
-                        block_hash=_hex(block["hash"]),
-                        timestamp=_time(block),
-                        value=amount,
-                        native_price=self._prices.at(self.blocks.native_price, number),
-                        tx_hash=None if tx_hash is None else TxHash(tx_hash),
-                    )
+            self._add_internal(wallet, number, named)
+
+    def _add_internal(
+        self, wallet: Address, number: int, named: Sequence[tuple[str | None, int]]
+    ) -> None:
+        block = self._seen[number]
+        for tx_hash, amount in named:
+            self.stats.internal_inflows += 1
+            self._found.internal.append(
+                InternalInflow(
+                    chain_id=ChainId(self.client.chain.chain_id),
+                    wallet=wallet,
+                    block_number=BlockNumber(number),
+                    block_hash=_hex(block["hash"]),
+                    timestamp=_time(block),
+                    value=amount,
+                    native_price=self._prices.at(self.blocks.native_price, number),
+                    tx_hash=None if tx_hash is None else TxHash(tx_hash),
                 )
+            )
 
     def _traces(self, numbers: Sequence[int]) -> dict[int, Any]:
         if self.traces is False or not numbers:
@@ -440,3 +540,11 @@ class Finder:
             raise
         self.traces = True
         return dict(zip(numbers, answers, strict=True))
+
+
+def _block_of(trace: Any) -> int:
+    return int(quantity(trace.get("blockNumber")) or 0)
+
+
+def _value(trace: Any) -> int:
+    return int(quantity((trace.get("action") or {}).get("value")) or 0)
