@@ -14,7 +14,7 @@ scanner reads every poll; the block scanner a sample of ``--sample`` polls,
 scaled to all polls. Counts are scaled to a 43,200-block day when the stretch
 is shorter (said in the output). anvil blocks are tiny, so bytes are also given
 as Base-equivalent: every full block read at the fixture block's size (226 KB,
-``shared/fixtures/blocks``), every header at that block's size without its
+``tests/fixtures/mainnet/blocks``), every header at that block's size without its
 transactions' bodies.
 
 The Multicall3 path runs against a stand-in with the same ABI
@@ -53,7 +53,9 @@ from aoineco_ledger.chains import (  # noqa: E402 - after the path is set
 
 ANVIL = ROOT / "node_modules" / ".bin" / "anvil"
 CONTRACTS = ROOT / "tests" / "evm_contracts"
-FIXTURE_BLOCK = Path("/work/shared/fixtures/blocks/base-8453_b22155737_full-txs.json")
+FIXTURE_BLOCK = (
+    ROOT / "tests" / "fixtures" / "mainnet" / "blocks" / "base-8453_b22155737_full-txs.json"
+)
 DAY = 43_200
 POLL = 30
 ETH = 10**18
@@ -72,6 +74,7 @@ class Counts:
     full_blocks: int = 0
     headers: int = 0
     methods: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
 
     def add(self, body: Any, size: int) -> None:
         items = body if isinstance(body, list) else [body]
@@ -327,6 +330,8 @@ class Row:
     events: int = 0
     event_calls: float = 0.0
     note: str = ""
+    methods: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, int] = field(default_factory=dict)
 
 
 def _sizes() -> tuple[int, int]:
@@ -388,6 +393,8 @@ def measure_probe(day: Day, proxy: Proxy, wallets: int, mode: str, sizes: tuple[
         events,
         extra / events if events else 0.0,
         note=f"idle poll {idle.calls} calls",
+        methods=counts.methods,
+        stats={k: v for k, v in stats.as_dict().items() if v},
     )
 
 
@@ -451,6 +458,17 @@ def _print(rows: list[Row], scale: float, blocks: int) -> None:
         )
 
 
+def _print_methods(rows: list[Row]) -> None:
+    print("\nprobe calls by method, over the measured stretch (not scaled):")
+    for r in rows:
+        if r.methods:
+            listed = ", ".join(
+                f"{m} {n:,}" for m, n in sorted(r.methods.items(), key=lambda x: -x[1])
+            )
+            print(f"  {r.scanner} {r.wallets}: {listed}")
+            print(f"    stats: {r.stats}")
+
+
 def _mb(value: float) -> str:
     return f"{value / 1e9:.2f} GB" if value >= 1e9 else f"{value / 1e6:.2f} MB"
 
@@ -495,6 +513,7 @@ def main() -> None:
                 snap = day.node.rpc("evm_snapshot")
             rows.append(measure_blocks(day, proxy, wallets, args.sample, sizes))
         _print(rows, DAY / max(1, day.end - day.start), day.end - day.start)
+        _print_methods(rows)
         print(f"\ncatch-up from a checkpoint {args.behind:,} blocks behind ({counts[0]} wallets):")
         for name, blocks, seconds in catch_up(day, proxy, args.behind, counts[0]):
             rate = blocks / seconds
