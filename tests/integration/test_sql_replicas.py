@@ -154,4 +154,4 @@ class TestReplicas:
         assert isinstance(squad, Squad) and isinstance(entries, list)
         refs = Counter(e.ref for e in entries)
         assert [r for r, n in refs.items() if n > 1] == []
-        assert set(refs) == {x.ref for x in squad.expected}
+        assert set(refs) == {x.ref for x in squad.expected_by_probe}  # the default scanner

@@ -28,6 +28,7 @@ from tests.integration.reliability._squad import (
     build_history,
     fast_client,
     run_until_done,
+    scanner_in_use,
     send,
     service_for,
     squad_config,
@@ -193,6 +194,7 @@ def _toml(hostile: Hostile, *, wallets: str = "", tokens_extra: str = "", url: s
 name = "anvil"
 chain_id = {ANVIL_CHAIN_ID}
 rpc_urls = ["{url or h.url}"]
+{f'scan = "{scanner_in_use[-1]}"' if scanner_in_use else ""}
 [[chains.tokens]]
 symbol = "USDC"
 address = "{h.usdc.address}"
