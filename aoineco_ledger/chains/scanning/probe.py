@@ -28,6 +28,9 @@ of every wallet's native, token and EntryPoint-deposit balances (one Multicall3
    it down to the blocks where it grew. A top-level transfer to the wallet in
    such a block is a :class:`NativeTransfer`; the rest came through a contract:
    an :class:`InternalInflow` (named by ``trace_block`` where the endpoint has it).
+   Where the endpoint has ``trace_filter``, one call over the poll names every
+   inflow at once, and a wallet whose traces add up to its ``U(high)`` to the wei
+   needs no bisection (:mod:`._probe_traces`).
 
 Where the bisection is not sound, the block scanner reads the range instead:
 a wallet **with code** (a smart account, a contract, or an EOA with an
@@ -137,6 +140,7 @@ class ProbeScanner:
         mode: Mode = "standard",
         sender_nonce_lookup: bool | None = None,
         traces: bool | None = None,
+        trace_filter: bool | None = None,
         max_log_range: int | None = 2000,
         check_tokens: bool = True,
     ) -> None:
@@ -153,6 +157,8 @@ class ProbeScanner:
         mode: ``standard``, ``lean`` or ``thorough`` (see the module docstring).
         sender_nonce_lookup: use ``eth_getTransactionBySenderAndNonce``; None: find out.
         traces: name internal inflows' transactions with ``trace_block``; None: find out.
+        trace_filter: locate unannounced ETH with one ``trace_filter`` per poll instead
+            of a bisection per inflow; None: find out (False when ``traces`` is False).
         max_log_range: the largest ``eth_getLogs`` range asked at first.
         check_tokens: on the first scan, check each token's ``decimals()``.
         """
@@ -168,7 +174,12 @@ class ProbeScanner:
             check_tokens=False,
         )
         self._finder = Finder(
-            client, self.blocks, self.stats, sender_nonce_lookup=sender_nonce_lookup, traces=traces
+            client,
+            self.blocks,
+            self.stats,
+            sender_nonce_lookup=sender_nonce_lookup,
+            traces=traces,
+            trace_filter=trace_filter,
         )
         self._configured_smart = frozenset(to_addresses(smart_accounts))
         self._entry_candidates = tuple(to_addresses(entry_points))

@@ -259,6 +259,22 @@ class TestBothPathsAgree:
         assert not any(m.startswith("trace_") for m in proxy.methods)
         assert len(_union(polls, "internal")) == len(history.forwards)
 
+    def test_trace_filter_off_keeps_trace_block_and_bisects(self, chain: Anvil) -> None:
+        """``trace_filter=False``: the bisection locates the inflows, trace_block names them."""
+        history = _play(chain)
+        proxy = RefusingProxy(chain.url, frozenset())
+        try:
+            probe = _probe(proxy.url, trace_filter=False)
+            polls = _polls(probe, history, 30)
+        finally:
+            proxy.stop()
+        assert "trace_filter" not in proxy.methods
+        assert probe.stats.bisection_reads > 0
+        assert {(i.wallet, i.block_number, i.value) for i in _union(polls, "internal")} == {
+            (w, b, v) for w, b, _, v in history.forwards
+        }
+        assert None not in {i.tx_hash for i in _union(polls, "internal")}
+
 
 class TestRangeAndCost:
     def test_refused_range_is_asked_in_pieces(self, chain: Anvil) -> None:
