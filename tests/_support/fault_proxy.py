@@ -20,6 +20,7 @@ kind                    what the proxy does
 ``log-range``           refuses ``eth_getLogs`` ranges over ``max_range`` blocks
 ``chain-id``            reports another chain id (``chain_id``)
 ``missing-state``       "missing trie node" for state older than ``keep_blocks``
+``empty-call``          ``0x`` for every ``eth_call`` (a node that lost a contract's state)
 ======================  ==========================================================
 
 A fault fires ``times`` times (None: always), on HTTP requests calling a
@@ -60,6 +61,7 @@ FaultKind = Literal[
     "log-range",
     "chain-id",
     "missing-state",
+    "empty-call",
 ]
 
 REQUEST_FAULTS: frozenset[str] = frozenset(
@@ -310,6 +312,8 @@ class FaultProxy:
         for fault in fired:
             if fault.kind == "behind":
                 answer = self._from_behind(member, method, answer, head - fault.lag)
+            if fault.kind == "empty-call" and method == "eth_call" and "result" in answer:
+                answer["result"] = "0x"
         return answer
 
     def _call_fault(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aoineco_ledger.chains._abi import balance_of_data, decode_uint
 from aoineco_ledger.chains._observations import Balance
 from aoineco_ledger.chains._tokens import TokenSpec
+from aoineco_ledger.chains.scanning._probe_calls import code_request
 from aoineco_ledger.typing import Address, BlockNumber
 
 if TYPE_CHECKING:
@@ -16,10 +17,11 @@ if TYPE_CHECKING:
 __all__ = ["read_balances"]
 
 
-def _token_amount(data: bytes, token: TokenSpec, wallet: Address) -> int:
+def _token_amount(data: bytes, token: TokenSpec, wallet: Address, no_code: bool) -> int:
     # No return data: no code at that block yet (a history that starts before the
-    # token was deployed). check_token has made sure there is code at the head.
-    if not data:
+    # token was deployed; check_token has made sure there is code at the head).
+    # A node answering 0x for a token that is there is refused, not read as 0.
+    if not data and no_code:
         return 0
     return decode_uint(data, what=f"{token.symbol}.balanceOf({wallet})")
 
@@ -57,6 +59,9 @@ def read_balances(
     pairs = [(token, wallet) for wallet in wallets for token in tokens]
     if pairs:
         raw = client.eth_calls([(t.address, balance_of_data(w)) for t, w in pairs], block)
+        silent = sorted({t.address for (t, _), data in zip(pairs, raw, strict=True) if not data})
+        codes = client.call_many("eth_getCode", [code_request(a, block) for a in silent])
+        no_code = {a for a, code in zip(silent, codes, strict=True) if not bytes(code)}
         out.extend(
             Balance(
                 chain_id=spec.chain_id,
@@ -65,7 +70,7 @@ def read_balances(
                 token=token.address,
                 decimals=token.decimals,
                 block_number=number,
-                amount=_token_amount(data, token, wallet),
+                amount=_token_amount(data, token, wallet, token.address in no_code),
             )
             for (token, wallet), data in zip(pairs, raw, strict=True)
         )

@@ -10,7 +10,7 @@ balance, still in one JSON-RPC batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,16 +64,17 @@ class _Read:
     data: bytes
 
 
-def _amount(read: _Read, data: bytes) -> int:
+def _amount(read: _Read, data: bytes, no_code: Callable[[str], bool]) -> int:
     """A balance read's answer as an int.
 
     A token or EntryPoint read that returns no data at all is a call to an
-    address with no code at that block: a token deployed after the range's start
-    holds nothing for anyone yet (the block scanner reads it the same way, and
-    ``check_token`` has made sure the token has code at the head). Any other
-    short answer is garbage and refused.
+    address with no code at that block: a token deployed after the range's
+    start holds nothing for anyone yet (the block scanner reads it the same
+    way). ``no_code`` confirms it, so that a node answering ``0x`` for a
+    contract that is there is refused, not read as a zero balance. Any other
+    short answer is garbage and refused too.
     """
-    if not data and read.what != "eth":
+    if not data and read.what != "eth" and no_code(read.to):
         return 0
     return decode_uint(data, what=f"balance of {read.wallet} at {read.to}")
 
@@ -139,8 +140,13 @@ class SnapshotPlan:
         """How many requests :meth:`requests` makes."""
         return len(self._chunks()) if self.multicall is not None else len(self._reads)
 
-    def decode(self, answers: Sequence[Any]) -> dict[Address, Holding]:
+    def decode(
+        self, answers: Sequence[Any], *, no_code: Callable[[str], bool] = lambda _: False
+    ) -> dict[Address, Holding]:
         """Each wallet's holding from the answers to :meth:`requests`, in order.
+
+        ``no_code(address)`` tells whether a contract that answered no data has
+        no code at the snapshot's block (default: never, so no data is refused).
 
         Raises:
             ChainError: a balance call failed or answered garbage.
@@ -153,13 +159,13 @@ class SnapshotPlan:
                 ):
                     if data is None:
                         raise ChainError(f"{read.to}: balance call for {read.wallet} failed")
-                    values.append(_amount(read, data))
+                    values.append(_amount(read, data, no_code))
         else:
             for read, answer in zip(self._reads, answers, strict=True):
                 if read.what == "eth":
                     values.append(int(answer))
                 else:
-                    values.append(_amount(read, bytes(answer)))
+                    values.append(_amount(read, bytes(answer), no_code))
         return self._holdings(values)
 
     def _holdings(self, values: Sequence[int]) -> dict[Address, Holding]:

@@ -59,7 +59,7 @@ every log each poll: no blind spot, but its cost grows with the squad.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -370,8 +370,8 @@ class ProbeScanner:
         answers = [header, *answers[1 + len(log_filters) :]]
         cut = 1 + plan_high.request_count
         cut_low = cut + plan_low.request_count
-        at_high = plan_high.decode(answers[1:cut])
-        at_low = plan_low.decode(answers[cut:cut_low])
+        at_high = plan_high.decode(answers[1:cut], no_code=self._no_code_at(high))
+        at_low = plan_low.decode(answers[cut:cut_low], no_code=self._no_code_at(low))
         for wallet in watched:
             if wallet not in at_low:
                 at_low[wallet] = self._states[wallet].holding
@@ -380,6 +380,18 @@ class ProbeScanner:
         for (wallet, block), value in zip(nonce_points, answers[cut_low:], strict=True):
             (nonces_high if block == high else nonces_low)[wallet] = int(value)
         return header, at_high, at_low, nonces_high, nonces_low, logs
+
+    def _no_code_at(self, block: int) -> Callable[[str], bool]:
+        """Whether a contract has no code at ``block`` (asked only when a read returned no data)."""
+        seen: dict[str, bool] = {}
+
+        def no_code(address: str) -> bool:
+            if address not in seen:
+                code = self.client.call_many("eth_getCode", [code_request(address, block)])[0]
+                seen[address] = not bytes(code)
+            return seen[address]
+
+        return no_code
 
     def _state_at(self, wallet: Address, block: int) -> WalletState | None:
         state = self._states.get(wallet)

@@ -206,7 +206,7 @@ def _lagging(case: str) -> tuple[Fault, bool, dict[str, Any]]:
     return Fault("behind", lag=LAG, methods=logs), True, {"max_log_range": 3}
 
 
-def _scan(probe: ProbeScanner, payments: Payments) -> Activity:
+def _scan(probe: ProbeScanner | BlockScanner, payments: Payments) -> Activity:
     return probe.scan(
         from_block=payments.start,
         to_block=payments.end,
@@ -308,3 +308,25 @@ class TestHonestLogs:
         assert tokens == set(reference.tokens) and len(tokens) == 6
         assert set(polls[-1].closing_balances) == set(reference.closing_balances)
         assert probe.stats.token_fallbacks == 0
+
+
+class TestEmptyAnswers:
+    @pytest.mark.parametrize("scanner", ["probe", "blocks"])
+    def test_no_data_from_a_token_that_has_code_is_refused(
+        self, payments: Payments, proxy: FaultProxy, scanner: str
+    ) -> None:
+        """A node answering ``0x`` for balanceOf of a token that is deployed: an error, not 0."""
+        wanted: ProbeScanner | BlockScanner = _probe(
+            [proxy.url], payments.token, multicall=None, check_tokens=False
+        )
+        if scanner == "blocks":
+            wanted = BlockScanner(
+                RpcClient([proxy.url], chain="anvil", policy=POLICY),
+                tokens=_tokens(payments.token),
+                native_price=PRICE,
+                check_tokens=False,
+            )
+        proxy.set(Fault("empty-call"))
+        with pytest.raises(ChainError, match="returned 0 bytes"):
+            _scan(wanted, payments)
+        assert proxy.fired("empty-call") > 0
