@@ -234,6 +234,7 @@ class Day:
     multicall: str
     transactions: int
     seconds: float
+    failed: int = 0
 
 
 def build_day(blocks: int, wallets: int, per_day: int, seed: int) -> Day:
@@ -260,7 +261,8 @@ def build_day(blocks: int, wallets: int, per_day: int, seed: int) -> Day:
         )
         for w in [*squad, *outsiders]
     ]
-    node.batch(mints)
+    # One by one: anvil's automine left some of a batch of sends in its pool.
+    _mined(node, [node.batch([mint])[0] for mint in mints])
     rng = random.Random(seed)
     start = int(node.rpc("eth_blockNumber"), 16)
     count = max(1, round(wallets * per_day * blocks / DAY))
@@ -272,21 +274,49 @@ def build_day(blocks: int, wallets: int, per_day: int, seed: int) -> Day:
             (rng.choice(kinds), rng.choice(squad), rng.choice(outsiders))
         )
     node.rpc("evm_setAutomine", False)
-    done = 0
+    hashes: list[str] = []
     for at in sorted(plan):
         node.mine(start + at - 1 - int(node.rpc("eth_blockNumber"), 16))
         calls = [
             _tx(kind, wallet, other, token, forwarder, rng) for kind, wallet, other in plan[at]
         ]
-        node.batch(calls)
+        hashes += node.batch(calls)
         node.rpc("anvil_mine", "0x1")
-        done += len(calls)
     node.mine(start + blocks - int(node.rpc("eth_blockNumber"), 16))
     node.rpc("evm_setAutomine", True)
     end = int(node.rpc("eth_blockNumber"), 16)
+    # A history whose transfers reverted would measure an idle squad: count them.
+    receipts = node.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+    failed = sum(1 for r in receipts if r is None or int(r["status"], 16) != 1)
     return Day(
-        node, start, end, squad, token.address, multicall.address, done, time.monotonic() - began
+        node,
+        start,
+        end,
+        squad,
+        token.address,
+        multicall.address,
+        len(hashes),
+        time.monotonic() - began,
+        failed,
     )
+
+
+def _mined(node: Node, hashes: list[str], timeout: float = 60.0) -> None:
+    """Wait until every one of ``hashes`` is mined, and succeeded.
+
+    Switching automine off before they are mined would leave some in anvil's
+    pool, and the history built on them (transfers of minted USDC) would revert.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        receipts = node.batch([("eth_getTransactionReceipt", [h]) for h in hashes])
+        if all(r is not None for r in receipts):
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"anvil did not mine {sum(r is None for r in receipts)} setup txs")
+        time.sleep(0.05)
+    if any(int(r["status"], 16) != 1 for r in receipts):
+        raise SystemExit("a setup transaction of the simulated day reverted")
 
 
 def _tx(
@@ -491,7 +521,8 @@ def main() -> None:
     counts = [int(n) for n in args.wallets.split(",")]
     day = build_day(args.blocks, max(counts), args.txs_per_wallet, args.seed)
     print(
-        f"chain: {day.end - day.start:,} blocks, {day.transactions:,} transactions, "
+        f"chain: {day.end - day.start:,} blocks, {day.transactions:,} transactions "
+        f"({day.failed} reverted), "
         f"{len(day.wallets)} wallets, built in {day.seconds:.0f} s"
     )
     proxy = Proxy(day.node.url)
