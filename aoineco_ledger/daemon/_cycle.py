@@ -83,12 +83,16 @@ def plan_range(
 ) -> tuple[int, int] | None:
     """The next chunk ``(from_block, to_block)`` to scan, or None when up to date.
 
-    A first run starts at ``start_block`` (``latest`` means the target), never
-    beyond the target; its first chunk may be empty (``from == to``) so that the
-    opening balances are recorded. Later chunks continue from the checkpoint.
+    A first run starts at ``start_block`` (``latest`` means the target) and
+    waits while the target is below it (a start block in the future is not moved
+    back to the head: its opening balance would be the wrong one); its first
+    chunk may be empty (``from == to``) so that the opening balances are
+    recorded. Later chunks continue from the checkpoint.
     """
     if checkpoint is None:
-        start = target if start_block == "latest" else min(int(start_block), target)
+        if start_block != "latest" and int(start_block) > target:
+            return None  # the history begins at a block the chain has not reached yet
+        start = target if start_block == "latest" else int(start_block)
         return start, min(target, start + max_blocks)
     if target <= checkpoint.block_number:
         return None
@@ -137,6 +141,7 @@ class ChainCycle:
         self._clock = clock
         self._block_hash = block_hash
         self._assets = (squad.native_symbol, *squad.tokens)
+        self._waiting: str | None = None  # what was last warned about while waiting
 
     @property
     def lease_name(self) -> str:
@@ -169,6 +174,7 @@ class ChainCycle:
         if first != stored:
             self._forget()
         target = int(self._target())
+        self._warn_if_waiting(first, target)
         totals = [0, 0, 0]  # chunks, seen, added
         statements: tuple[Statement, ...] = ()
         checkpoint = first
@@ -191,6 +197,26 @@ class ChainCycle:
                 )
         status: Status = "done" if totals[0] else "up-to-date"
         return self._result(status, started, first, checkpoint, target, totals, statements)
+
+    def _warn_if_waiting(self, checkpoint: Checkpoint | None, target: int) -> None:
+        """Say once (per episode) that the chain is below where booking goes on.
+
+        Either the configured ``start_block`` is ahead of the chain, or the chain's
+        head is below the checkpoint: a node behind for a moment, or a chain that
+        was reset or replaced (a restarted dev node), which no scan can fix.
+        """
+        if checkpoint is None and self.start_block != "latest" and self.start_block > target:
+            why, event = f"start:{self.start_block}", "start_block_ahead"
+            fields = {"start_block": self.start_block}
+        elif checkpoint is not None and target < checkpoint.block_number:
+            why, event = f"behind:{checkpoint.block_number}", "chain_behind_checkpoint"
+            fields = {"checkpoint_block": checkpoint.block_number}
+        else:
+            self._waiting = None
+            return
+        if why != self._waiting:
+            self._waiting = why
+            log.warning(event, chain=self.squad.chain, target=target, **fields)
 
     def _check_reorg(self, checkpoint: Checkpoint | None) -> Checkpoint | None:
         """Correct a reorg below the checkpoint (reversing entries; see ``_reorg``).

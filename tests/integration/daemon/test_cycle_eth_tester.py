@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 
@@ -312,3 +313,45 @@ class TestLogFields:
         assert -spent.as_tuple().exponent <= 6 and alert["limit"] == "0.01"  # type: ignore[operator]
         stored = sum((e.amount for e in alerting.entries(category="Gas/Blockchain")), Decimal(0))
         assert -stored.as_tuple().exponent > 6  # type: ignore[operator]
+
+
+class TestWaiting:
+    def test_start_block_ahead_books_nothing_until_the_chain_gets_there(
+        self, chain: Chain, ledger: Ledger
+    ) -> None:
+        """A start block in the future is waited for (one warning), not moved to the head."""
+        start = chain.w3.eth.block_number + 3
+        service = _service(chain, ledger, _config(chain, start_block=start))
+        with capture_logs() as events:
+            for _ in range(2):
+                run = service.run_once()[0]
+                assert run.error is None and run.result is not None
+                assert run.result.status == "up-to-date"
+        assert [e["event"] for e in events].count("start_block_ahead") == 1
+        assert not list(ledger.reconciliation())
+        assert service.ledger.store.checkpoint(SPEC.chain_id) is None
+        for _ in range(3):
+            chain.send(5, 1, ETH // 100)  # mines up to the start block and one past it
+        service.run_once()
+        checkpoint = service.ledger.store.checkpoint(SPEC.chain_id)
+        assert checkpoint is not None and checkpoint.block_number >= start
+        assert {s.from_block for s in ledger.reconciliation()} == {start}
+
+    def test_chain_below_the_checkpoint_is_warned_about_once(
+        self, chain: Chain, ledger: Ledger
+    ) -> None:
+        """A chain reset below the checkpoint (a restarted dev node), seen by a restarted
+        daemon: nothing booked, and one chain_behind_checkpoint warning, not silence."""
+        snapshot = chain.w3.provider.ethereum_tester.take_snapshot()  # type: ignore[attr-defined]
+        _activity(chain, 1)
+        service = _service(chain, ledger, _config(chain))
+        service.run_once()
+        booked = _refs(ledger)
+        chain.w3.provider.ethereum_tester.revert_to_snapshot(snapshot)  # type: ignore[attr-defined]
+        restarted = _service(chain, ledger, _config(chain))  # a new process: a new client
+        with capture_logs() as events:
+            for _ in range(2):
+                run = restarted.run_once()[0]
+                assert run.error is None and run.result is not None
+        assert [e["event"] for e in events].count("chain_behind_checkpoint") == 1
+        assert _refs(ledger) == booked

@@ -73,9 +73,11 @@ class TestPlanRange:
             100,
         )
 
-    def test_start_beyond_target_waits_at_target(self) -> None:
-        """A start block above the target (safe = 0 on anvil) does not scan the future."""
-        assert plan_range(checkpoint=None, target=0, start_block=7, max_blocks=5) == (0, 0)
+    def test_start_beyond_target_waits(self) -> None:
+        """A start block above the target books nothing yet (not an opening at the head)."""
+        assert plan_range(checkpoint=None, target=0, start_block=7, max_blocks=5) is None
+        assert plan_range(checkpoint=None, target=6, start_block=7, max_blocks=5) is None
+        assert plan_range(checkpoint=None, target=7, start_block=7, max_blocks=5) == (7, 7)
 
     def test_continues_from_checkpoint(self) -> None:
         """Later chunks start at the checkpoint and stop at the target."""
