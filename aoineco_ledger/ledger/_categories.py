@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from aoineco_ledger.errors import InvalidEntryError, UnknownCategoryError
+from aoineco_ledger.ledger._text import has_control
 
 _AS_NOUN = {"expense": "an expense", "revenue": "revenue", "transfer": "a transfer"}
 
@@ -45,8 +46,15 @@ class Category:
         name = self.name
         if not isinstance(name, str) or not name.strip() or name != name.strip():
             raise InvalidEntryError(f"category name must be non-empty text, got {name!r}")
-        if len(name) > _MAX_NAME or any(ch in name for ch in "\n\r\t"):
-            raise InvalidEntryError(f"category name {name!r} is too long or has control chars")
+        if len(name) > _MAX_NAME:
+            raise InvalidEntryError(
+                f"a category name is at most {_MAX_NAME} characters (got {len(name):,})"
+            )
+        if has_control(name):
+            raise InvalidEntryError(
+                f"category name {name!r} must not contain control characters "
+                "(a newline, tab or escape)"
+            )
         if self.kind not in _KINDS:
             raise InvalidEntryError(
                 f"category kind must be one of {', '.join(_KINDS)}, got {self.kind!r}"

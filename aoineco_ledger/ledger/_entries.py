@@ -3,13 +3,14 @@
 This is the edge where user input becomes ledger data, so it is strict: an
 amount goes through :func:`~aoineco_ledger.ledger._money.to_usd` and must not be
 negative, the category must exist and be of the entry's kind, the timestamp must
-say which timezone it is in, and unknown field names are refused rather than
-dropped. Each entry gets a fresh UUID4 ``id``, unique across processes.
+say which timezone it is in, text is held to :mod:`~aoineco_ledger.ledger._text`'s
+rules (no NUL, no control character in an agent's name, at most 1,000 characters
+for a name and 4,000 for free text), and unknown field names are refused rather
+than dropped. Each entry gets a fresh UUID4 ``id``, unique across processes.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
@@ -20,6 +21,13 @@ from aoineco_ledger.errors import InvalidAmountError, InvalidEntryError
 from aoineco_ledger.ledger._categories import CategoryRegistry
 from aoineco_ledger.ledger._entry import Entry
 from aoineco_ledger.ledger._money import ZERO, shown, to_usd
+from aoineco_ledger.ledger._text import (
+    FREE_TEXT_FIELDS,
+    MAX_NAME_LENGTH,
+    MAX_TEXT_LENGTH,
+    check_name,
+    check_text,
+)
 from aoineco_ledger.typing import Direction, Source
 
 __all__ = ["DIRECTIONS", "SOURCES", "check_text", "new_entry"]
@@ -38,7 +46,6 @@ _SETTABLE = frozenset(f.name for f in fields(Entry)) - {
     "amount",
     "category",
 }
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _TEXT_FIELDS = ("currency", "agent", "vendor", "description", "account", "context", "receipt_url")
 
 
@@ -69,7 +76,8 @@ def new_entry(
         InvalidAmountError: the amount is negative, NaN, infinite or not a number.
         UnknownCategoryError: the category is unknown.
         InvalidEntryError: a bad direction, kind mismatch, naive ``ts``, unknown
-            field or badly typed value.
+            field, badly typed value, text that is too long or not storable, or
+            an agent name with a control character.
     """
     if direction not in DIRECTIONS:
         raise InvalidEntryError(
@@ -91,29 +99,6 @@ def new_entry(
     )
 
 
-def check_text(name: str, value: str) -> None:
-    """Refuse text no store can keep: a NUL character or a lone surrogate.
-
-    A lone surrogate is what Python makes of invalid UTF-8 on the command line
-    (``$'\\xff'`` becomes ``'\\udcff'``); it cannot be encoded to UTF-8, and
-    PostgreSQL refuses NUL in text, so both are turned away at the edge for
-    every store alike.
-
-    Args:
-        name: the field, for the message.
-        value: the text.
-
-    Raises:
-        InvalidEntryError: ``value`` holds a NUL or a lone surrogate.
-    """
-    if "\x00" in value:
-        raise InvalidEntryError(f"{name} must not contain a NUL character")
-    if _SURROGATE.search(value):
-        raise InvalidEntryError(
-            f"{name} is not valid text (invalid UTF-8, e.g. a stray byte such as \\xff)"
-        )
-
-
 def _utc(ts: object) -> datetime:
     """``ts`` as an aware UTC datetime."""
     if not isinstance(ts, datetime):
@@ -133,8 +118,10 @@ def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
         if name in out and not isinstance(out[name], str):
             raise InvalidEntryError(f"{name} must be text, got {out[name]!r}")
     for name, value in out.items():
-        if isinstance(value, str):
-            check_text(name, value)
+        if name == "agent":
+            check_name(name, value)
+        elif isinstance(value, str):
+            check_text(name, value, limit=_limit(name))
     if out.get("currency", "USD") != "USD":
         raise InvalidEntryError(f"only USD amounts are kept, got currency {out['currency']!r}")
     if out.get("source", "manual") not in SOURCES:
@@ -149,6 +136,11 @@ def _clean_fields(raw: Mapping[str, Any]) -> dict[str, Any]:
     if out.get("price_usd") is not None:
         out["price_usd"] = to_usd(out["price_usd"])
     return out
+
+
+def _limit(name: str) -> int:
+    """The most characters field ``name`` takes (free text, or a name)."""
+    return MAX_TEXT_LENGTH if name in FREE_TEXT_FIELDS else MAX_NAME_LENGTH
 
 
 def _text_tuple(name: str, value: object) -> tuple[str, ...]:
@@ -177,6 +169,6 @@ def _meta_pairs(value: object) -> tuple[tuple[str, str], ...]:
             raise InvalidEntryError(f"meta keys must be text, got {key!r}")
         text = str(val)
         check_text("meta key", key)
-        check_text(f"meta value of {key!r}", text)
+        check_text(f"meta value of {key[:40]!r}", text, limit=MAX_TEXT_LENGTH)
         pairs.append((key, text))
     return tuple(pairs)

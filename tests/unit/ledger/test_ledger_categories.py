@@ -84,7 +84,9 @@ class TestRegistry:
 
 
 class TestCategory:
-    @pytest.mark.parametrize("name", ["", "  ", " padded", "a\tb", "x" * 65])
+    @pytest.mark.parametrize(
+        "name", ["", "  ", " padded", "a\tb", "a\x1b[31mb", "a\x7fb", "a\x85b", "x" * 65]
+    )
     def test_bad_names(self, name: str) -> None:
         """Empty, padded, control characters and overlong names are refused."""
         with pytest.raises(InvalidEntryError):

@@ -50,10 +50,77 @@ class TestTextFields:
                 ledger.expense(1, category="Tools", agent="\udcff")
             assert list(ledger.entries()) == []
 
+    @pytest.mark.parametrize("bad", ["x\ny", "a\rb", "a\tb", "\x1b[2Jwiped", "a\x7fb", "a\x9bb"])
+    def test_refuses_control_characters_in_agent_names(self, bad: str) -> None:
+        """An agent name is shown in tables: a newline, tab or escape in it is refused."""
+        with pytest.raises(InvalidEntryError, match="agent must not contain control characters"):
+            new_entry(direction="expense", amount=1, category="Tools", ts=TS, agent=bad)
+
+    def test_record_refuses_a_control_character_in_an_agent(self) -> None:
+        """Ledger.record (the CLI's and API's path) writes nothing for such an agent."""
+        with Ledger.open("memory://") as ledger:
+            with pytest.raises(InvalidEntryError, match="agent"):
+                ledger.expense(1, category="Tools", agent="a\nb")
+            assert list(ledger.entries()) == []
+
+    def test_free_text_may_span_lines(self) -> None:
+        """A description is free text: newlines and tabs in it are kept."""
+        entry = new_entry(
+            direction="expense", amount=1, category="Tools", ts=TS, description="a\n\tb"
+        )
+        assert entry.description == "a\n\tb"
+
     def test_plain_unicode_is_kept(self) -> None:
         """Ordinary non-ASCII text (emoji, CJK) is fine."""
         entry = new_entry(direction="expense", amount=1, category="Tools", ts=TS, agent="青猫 🐱")
         assert entry.agent == "青猫 🐱"
+
+
+class TestTextLength:
+    @pytest.mark.parametrize(
+        "field", ["agent", "vendor", "account", "ref", "chain", "asset", "tx_hash"]
+    )
+    def test_names_past_1000_characters_are_refused(self, field: str) -> None:
+        """A name or key takes 1,000 characters and no more; the message is short."""
+        with pytest.raises(InvalidEntryError) as caught:
+            new_entry(direction="expense", amount=1, category="Tools", ts=TS, **{field: "x" * 1001})
+        assert str(caught.value) == f"{field} is too long: 1,001 characters (at most 1,000)"
+
+    @pytest.mark.parametrize("field", ["description", "context", "receipt_url", "price_source"])
+    def test_free_text_past_4000_characters_is_refused(self, field: str) -> None:
+        """Free text takes 4,000 characters and no more."""
+        with pytest.raises(InvalidEntryError, match=f"{field} is too long: 4,001 characters"):
+            new_entry(direction="expense", amount=1, category="Tools", ts=TS, **{field: "x" * 4001})
+
+    def test_a_100_kb_vendor_is_refused_and_nothing_written(self) -> None:
+        """The README's promise: a 100 KB string is one short error, not a stored line."""
+        with Ledger.open("memory://") as ledger:
+            with pytest.raises(InvalidEntryError) as caught:
+                ledger.expense(1, category="Tools", vendor="v" * 100_000)
+            assert list(ledger.entries()) == []
+        assert len(str(caught.value)) < 100
+
+    @pytest.mark.parametrize(
+        "fields",
+        [{"tags": ["t" * 1001]}, {"meta": {"k" * 1001: "v"}}, {"meta": {"k": "v" * 4001}}],
+    )
+    def test_tags_and_meta_have_limits_too(self, fields: dict[str, object]) -> None:
+        """Tags and meta keys are names, meta values free text."""
+        with pytest.raises(InvalidEntryError, match="too long"):
+            new_entry(direction="expense", amount=1, category="Tools", ts=TS, **fields)
+
+    def test_the_limits_themselves_are_accepted(self) -> None:
+        """Exactly 1,000 characters of vendor and 4,000 of description are fine."""
+        entry = new_entry(
+            direction="expense",
+            amount=1,
+            category="Tools",
+            ts=TS,
+            vendor="v" * 1000,
+            description="d" * 4000,
+            meta={"k" * 1000: "v" * 4000},
+        )
+        assert (len(entry.vendor), len(entry.description)) == (1000, 4000)
 
 
 class TestStoreUrls:
@@ -237,15 +304,19 @@ class TestDecimalText:
 
 
 class TestCsvFormulaInjection:
-    def test_a_leading_carriage_return_gets_a_quote(self) -> None:
-        """A text cell starting with a carriage return starts with ' in the CSV text."""
+    @pytest.mark.parametrize("text", ["\r=1+1", "\tx"])
+    def test_a_leading_carriage_return_or_tab_gets_a_quote(self, text: str) -> None:
+        """A text cell starting with a carriage return or tab starts with ' in the CSV text.
+
+        (Agent names cannot hold control characters; vendors and descriptions can.)
+        """
         with Ledger.open("memory://") as ledger:
-            ledger.expense(1, category="Tools", agent="\r=1+1")
+            ledger.expense(1, category="Tools", vendor=text, description=text)
             out = io.StringIO()
             ledger.export("csv", out)
-        assert ",'\r=1+1," in out.getvalue()
+        assert f",'{text},'{text}," in out.getvalue()
 
-    @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\tx"])
+    @pytest.mark.parametrize("text", ["=1+1", "+cmd", "-2+3", "@SUM(A1)"])
     def test_formula_like_text_gets_a_quote(self, text: str) -> None:
         """Text cells a spreadsheet would run start with a ' in the CSV."""
         with Ledger.open("memory://") as ledger:
