@@ -117,10 +117,13 @@ def parse_money(value: object, *, allow_negative: bool = False) -> Decimal:
 
 
 def parse_rpc_url(value: object) -> str:
-    """Check that an RPC endpoint is an http(s) or ws(s) URL with a host.
+    """Check that an RPC endpoint is an http:// or https:// URL with a host.
 
-    The message never contains the URL itself: it may carry an API key (a bad
-    port is shown as ``scheme://host:port/***``).
+    WebSocket endpoints (``ws://``, ``wss://``) are refused here rather than at
+    the first cycle: the RPC client speaks JSON-RPC over HTTP only
+    (``chains/rpc/_transport.py`` is an ``HTTPProvider``). The message never
+    contains the URL itself: it may carry an API key (a bad port is shown as
+    ``scheme://host:port/***``).
 
     Raises:
         ValueError: not a string, not such a URL, or a port outside 1-65535.
@@ -132,9 +135,14 @@ def parse_rpc_url(value: object) -> str:
         parts = urlsplit(text)
     except ValueError:
         raise ValueError("not a valid URL (value hidden: it may hold a key)") from None
-    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+    if parts.scheme in ("ws", "wss"):
         raise ValueError(
-            "not an http(s):// or ws(s):// URL with a host (value hidden: it may hold a key)"
+            f"{parts.scheme}:// is not supported: only http:// and https:// RPC URLs are "
+            "(use the provider's HTTPS endpoint)"
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "not an http:// or https:// URL with a host (value hidden: it may hold a key)"
         )
     _check_port(parts)
     return text

@@ -32,7 +32,8 @@ from aoineco_ledger.config._fields import (
     parse_rpc_url,
 )
 from aoineco_ledger.errors import LedgerError
-from aoineco_ledger.ledger import Budget
+from aoineco_ledger.ledger import Budget, Category
+from aoineco_ledger.ledger._text import check_name
 from aoineco_ledger.typing import Address
 
 __all__ = [
@@ -93,6 +94,25 @@ def _secret_url(value: object) -> SecretStr:
 RpcUrl = Annotated[SecretStr, BeforeValidator(_secret_url)]
 
 
+def _name(value: object) -> object:
+    """A name by the ledger's own rule (``check_name``): what entries refuse, we refuse.
+
+    The daemon writes these names into entries (an agent's name as ``agent``, a
+    counterparty's as ``vendor``, a chain's as ``chain``); one the ledger would
+    refuse would fail every cycle instead of ``config check``.
+    """
+    if isinstance(value, str):
+        try:
+            check_name("the name", value.strip())
+        except LedgerError as exc:
+            raise ValueError(str(exc).removeprefix("the name ")) from None
+    return value
+
+
+Name = Annotated[str, BeforeValidator(_name), Field(min_length=1)]
+"""A non-empty name of at most 1,000 characters with no control character."""
+
+
 def _digits_to_int(value: object) -> object:
     """``"12"`` (from an environment variable) means the number 12."""
     if isinstance(value, str) and value.strip().isdigit():
@@ -116,6 +136,18 @@ class LedgerConfig(BaseModel):
     seed_amount: Money | None = None
     timezone: str = "UTC"
 
+    @field_validator("store")
+    @classmethod
+    def _not_empty(cls, value: str | None) -> str | None:
+        # ``AOINECO_LEDGER__STORE=`` (set but empty) reads as "": refuse it here, where
+        # ``config check`` sees it, not at the daemon's first open.
+        if value is not None and not value:
+            raise ValueError(
+                "is empty: give a store URL or directory, or leave ledger.store out "
+                "for the default directory"
+            )
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -137,7 +169,7 @@ class TokenConfig(BaseModel):
 
     model_config = _STRICT
 
-    symbol: str = Field(min_length=1)
+    symbol: Name
     address: ConfigAddress
     decimals: int = Field(ge=0, le=77)
     price_usd: Money | None = None
@@ -169,7 +201,7 @@ class ChainConfig(BaseModel):
 
     model_config = _STRICT
 
-    name: str = Field(min_length=1)
+    name: Name
     chain_id: int = Field(default=0, validate_default=True)
     rpc_urls: list[RpcUrl] = Field(min_length=1)
     poll_seconds: float = 30.0
@@ -179,7 +211,7 @@ class ChainConfig(BaseModel):
     price_usd: Money | None = None
     scan: Literal["probe", "blocks"] = "probe"
     max_blocks_per_cycle: int = Field(default=2000, ge=1, le=MAX_BLOCKS_PER_CYCLE)
-    native_symbol: str | None = None
+    native_symbol: Name | None = None
     tokens: list[TokenConfig] = Field(default_factory=list)
 
     @field_validator("chain_id", mode="before")
@@ -253,7 +285,7 @@ class AgentConfig(BaseModel):
 
     model_config = _STRICT
 
-    name: str = Field(min_length=1)
+    name: Name
     wallets: list[ConfigAddress] = Field(default_factory=list)
     revenue_category: str = "Revenue/Gig"
     kind: Literal["eoa", "smart-account", "erc4337"] = "eoa"
@@ -277,7 +309,7 @@ class CounterpartyConfig(BaseModel):
 
     model_config = _STRICT
 
-    name: str = Field(min_length=1)
+    name: Name
     address: ConfigAddress
     category: str = "Other"
 
@@ -311,7 +343,7 @@ class BudgetConfig(BaseModel):
     model_config = _STRICT
 
     category: str | None = None
-    agent: str | None = None
+    agent: Annotated[str | None, BeforeValidator(_name)] = None  # "" means any agent
     limit: Annotated[Decimal, BeforeValidator(_budget_limit)]
     period: Literal["daily", "weekly", "monthly", "yearly", "total"] = "monthly"
     warn_at: Annotated[Decimal, BeforeValidator(_budget_warn_at)] = Decimal("0.8")
@@ -324,6 +356,15 @@ class CategoryConfig(BaseModel):
 
     name: str = Field(min_length=1)
     kind: Literal["expense", "revenue", "transfer"]
+
+    @model_validator(mode="after")
+    def _ledger_accepts(self) -> CategoryConfig:
+        """The ledger's own rule for category names (``Category``), so the daemon can add it."""
+        try:
+            Category(self.name, self.kind)
+        except LedgerError as exc:
+            raise ValueError(f"@name: {exc}") from None
+        return self
 
 
 class ApiConfig(BaseModel):

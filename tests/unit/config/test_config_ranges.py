@@ -114,7 +114,7 @@ class TestRpcUrlPorts:
         )
         assert "SECRETKEY" not in message and "pw" not in message
 
-    @pytest.mark.parametrize("url", ["http://127.0.0.1:8545", "wss://rpc.example:65535/k"])
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:8545", "https://rpc.example:65535/k"])
     def test_good_port_is_accepted(self, url: str) -> None:
         """Ports 1-65535 (and none at all) are fine."""
         config = AppConfig(chains=[_chain(rpc_urls=[url, URL])])

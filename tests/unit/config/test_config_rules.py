@@ -138,6 +138,97 @@ class TestChains:
         assert message.startswith("chains[0].tokens[1]: ") and "listed twice" in message
 
 
+class TestRpcUrlSchemes:
+    @pytest.mark.parametrize("url", ["ws://127.0.0.1:8546", "wss://base.example/v2/SECRETKEY"])
+    def test_websocket_urls_are_refused(self, url: str) -> None:
+        """The RPC client speaks HTTP only, so ws(s):// is refused at its key, value hidden."""
+        message = _message(chains=[_chain(rpc_urls=[SECRET_URL, url])])
+        scheme = url.split(":", 1)[0]
+        assert message == (
+            f"chains[0].rpc_urls[1]: {scheme}:// is not supported: only http:// and https:// "
+            "RPC URLs are (use the provider's HTTPS endpoint)"
+        )
+        assert "SECRETKEY" not in message
+
+    @pytest.mark.parametrize("url", ["http://127.0.0.1:8545", "HTTPS://base.example/v2/k"])
+    def test_http_urls_are_accepted(self, url: str) -> None:
+        """http:// and https:// (in any case) are what the client speaks."""
+        assert _config(chains=[_chain(rpc_urls=[url])]).chains[0].rpc_urls[0].get_secret_value()
+
+
+class TestStore:
+    @pytest.mark.parametrize("value", ["", "   "])
+    def test_empty_store_is_refused(self, value: str) -> None:
+        """An empty store (``AOINECO_LEDGER__STORE=``) is refused naming ledger.store."""
+        assert _message(ledger={"store": value}) == (
+            "ledger.store: is empty: give a store URL or directory, or leave ledger.store "
+            "out for the default directory"
+        )
+
+    def test_empty_store_variable_names_the_variable(self, tmp_path: Any) -> None:
+        """``AOINECO_LEDGER__STORE=`` fails load_config (and so config check), naming it."""
+        from aoineco_ledger.config import load_config
+
+        path = tmp_path / "a.toml"
+        path.write_text('[ledger]\nstore = "memory://"\n')
+        with pytest.raises(ConfigError) as caught:
+            load_config(path, environ={"AOINECO_LEDGER__STORE": ""})
+        assert "ledger.store: is empty" in str(caught.value)
+        assert "(set by AOINECO_LEDGER__STORE)" in str(caught.value)
+
+    def test_no_store_means_the_default(self) -> None:
+        """Leaving the key out is how to ask for the default directory."""
+        assert _config().ledger.store is None
+
+
+class TestNames:
+    @pytest.mark.parametrize("name", ["a\nb", "a\tb", "\x1b[31mred", "a\x7fb"])
+    def test_agent_name_with_control_characters_is_refused(self, name: str) -> None:
+        """An agent's name is shown in tables: a newline, tab or escape in it is refused."""
+        message = _message(agents=[{"name": "ok"}, {"name": name}])
+        assert message == (
+            "agents[1].name: must not contain control characters (a newline, tab or escape)"
+        )
+
+    def test_agent_name_past_1000_characters_is_refused(self) -> None:
+        """The ledger's limit for a name holds in the config, with a short message."""
+        message = _message(agents=[{"name": "a" * 1001}])
+        assert message == "agents[0].name: is too long: 1,001 characters (at most 1,000)"
+
+    @pytest.mark.parametrize(
+        ("sections", "key"),
+        [
+            ({"counterparties": [{"name": "x\ny", "address": GOOD}]}, "counterparties[0].name"),
+            ({"budgets": [{"agent": "x\ny", "limit": "1"}]}, "budgets[0].agent"),
+            ({"chains": [_chain(native_symbol="E\tH")]}, "chains[0].native_symbol"),
+        ],
+    )
+    def test_other_names_the_daemon_writes_are_checked(
+        self, sections: dict[str, Any], key: str
+    ) -> None:
+        """Counterparty, budget agent and symbol names follow the same rule."""
+        assert _message(**sections).startswith(f"{key}: must not contain control characters")
+
+    def test_toml_agent_name_with_a_newline_fails_config_check(
+        self, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``name = "a\\nb"`` in a file: config check exits 1 with one line."""
+        from aoineco_ledger.cli import main
+
+        path = tmp_path / "a.toml"
+        path.write_text('[[agents]]\nname = "a\\nb"\n')
+        assert main(["config", "check", str(path)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "agents[0].name: must not contain control characters" in err[0]
+
+    @pytest.mark.parametrize("name", ["a\tb", "x" * 65])
+    def test_custom_category_follows_the_ledger_rule(self, name: str) -> None:
+        """A [[categories]] name the ledger would refuse is refused by config check."""
+        assert _message(categories=[{"name": name, "kind": "expense"}]).startswith(
+            "categories[0].name: "
+        )
+
+
 class TestSecrets:
     def test_rpc_url_masked_in_repr(self) -> None:
         """repr never shows an RPC URL."""
