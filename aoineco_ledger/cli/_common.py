@@ -1,8 +1,9 @@
 """What every command group shares: store options, opening the ledger, printing.
 
-``--store URL`` picks a store directly; ``--config FILE`` (or ``$AOINECO_CONFIG``)
-reads ``[ledger]`` from the configuration (store, seed amount, time zone, custom
-categories); with neither, the seed's default directory is used
+``--config FILE`` (or ``$AOINECO_CONFIG``) and the ``AOINECO_`` variables give
+the configuration's ``[ledger]`` (store, seed amount, time zone, custom
+categories); ``--store URL`` wins over its store, the rest still applies. With
+no store named anywhere, the seed's default directory is used
 (``$AOINECO_LEDGER_DIR``, else ``$OPENCLAW_WORKSPACE/ledger``, else
 ``~/.openclaw/workspace/ledger``). ``--json`` prints machine-readable output with
 money as decimal strings.
@@ -17,11 +18,15 @@ import sys
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from aoineco_ledger.errors import InvalidAmountError
 from aoineco_ledger.ledger import AoinecoLedger, Category, Ledger, to_usd
 from aoineco_ledger.ledger._money import decimal_text
+
+if TYPE_CHECKING:
+    from aoineco_ledger.config import AppConfig
 
 __all__ = [
     "CliError",
@@ -29,7 +34,9 @@ __all__ = [
     "amount_arg",
     "emit",
     "jsonable",
+    "load_settings",
     "open_ledger",
+    "refuse_file_store",
     "store_arg",
     "warn_problems",
 ]
@@ -74,6 +81,55 @@ def add_store_options(parser: argparse.ArgumentParser, *, json_flag: bool = True
         )
 
 
+# Variables that are never settings, checked here so that the common case (an agent
+# with only AOINECO_LEDGER_DIR set) does not import the config layer (pydantic) at
+# all. config._env.NON_CONFIG_NAMES is the full list; load_config skips those.
+_NEVER_SETTINGS = frozenset({"AOINECO_CONFIG", "AOINECO_LEDGER_DIR"})
+
+
+def load_settings(path: str | None, environ: Mapping[str, str] | None = None) -> AppConfig | None:
+    """The configuration of ``path`` (else ``$AOINECO_CONFIG``) and the ``AOINECO_`` variables.
+
+    None when there is neither a file nor any ``AOINECO_`` variable: then there
+    is nothing to read. Otherwise the variables are applied (or refused, when
+    mistyped) exactly as with a file, so they are never silently ignored.
+
+    Raises:
+        ConfigError: the file or a variable is invalid.
+    """
+    env = os.environ if environ is None else environ
+    if path is None and not env.get("AOINECO_CONFIG") and not _setting_variables(env):
+        return None
+    from aoineco_ledger.config import load_config
+
+    return load_config(path, environ=env)
+
+
+def _setting_variables(environ: Mapping[str, str]) -> bool:
+    return any(
+        name.upper().startswith("AOINECO_") and name.upper() not in _NEVER_SETTINGS
+        for name in environ
+    )
+
+
+def refuse_file_store(url: str) -> None:
+    """Refuse a JSONL store URL that names a file (``.../transactions.jsonl``), not its directory.
+
+    Raises:
+        CliError: the path is an existing file; the message names the directory.
+    """
+    text = url.strip()
+    scheme, sep, rest = text.partition("://")
+    if sep and scheme.lower() not in ("jsonl", "file"):
+        return
+    path = Path(rest if sep else text).expanduser()
+    if path.is_file():
+        raise CliError(
+            f"{text} is a file, not a ledger directory: a JSONL store is the directory "
+            f"that holds it (--store {path.parent})"
+        )
+
+
 def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> AoinecoLedger:
     """The ledger the command's ``--store`` / ``--config`` options name.
 
@@ -85,22 +141,20 @@ def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> Aoineco
             the configuration are then known to this process only.
 
     Raises:
-        ConfigError: the configuration is invalid.
+        CliError: the store names a file of a JSONL ledger, not its directory.
+        ConfigError: the configuration (file or ``AOINECO_`` variables) is invalid.
         StoreError: the store cannot be opened (or, read-only, does not exist).
     """
-    store = getattr(args, "store", None)
-    config_path = getattr(args, "config", None)
-    if config_path is None and not store and os.environ.get("AOINECO_CONFIG"):
-        config_path = os.environ["AOINECO_CONFIG"]
-    if config_path is None:
-        return AoinecoLedger(store or None, read_only=read_only)
-    from aoineco_ledger.config import load_config
-
-    config = load_config(config_path)
+    config = load_settings(getattr(args, "config", None))
+    store = getattr(args, "store", None) or (config.ledger.store if config else None) or None
+    if store:
+        refuse_file_store(store)
+    if config is None:
+        return AoinecoLedger(store, read_only=read_only)
     options: dict[str, Any] = {"timezone": config.ledger.timezone}
     if config.ledger.seed_amount is not None:
         options["seed_amount"] = config.ledger.seed_amount
-    ledger = AoinecoLedger(store or config.ledger.store or None, read_only=read_only, **options)
+    ledger = AoinecoLedger(store, read_only=read_only, **options)
     for category in config.categories:
         if read_only:
             ledger.categories.add(Category(category.name, category.kind))

@@ -3,15 +3,19 @@
 ``daemon`` runs the reconciler on its schedule until SIGTERM/SIGINT (exit 0).
 ``reconcile --once`` runs one cycle of every configured chain and exits 0 when
 every statement is reconciled, 3 when a difference remains, 1 when a chain
-failed. ``reconcile --status`` prints the latest statement of every wallet and
-asset. ``demo`` runs the whole thing on an in-process chain, with the metrics
-API on loopback while it runs (``--serve`` keeps it up until Ctrl-C).
+failed; ``--store`` books into that store instead of ``[ledger] store`` (the
+rest of the configuration still applies), and a budget alert the cycle raises
+is printed on stderr, as ``log`` prints it. ``reconcile --status`` prints the
+latest statement of every wallet and asset. ``demo`` runs the whole thing on an
+in-process chain, with the metrics API on loopback while it runs (``--serve``
+keeps it up until Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import os
 import signal
 import sys
 import threading
@@ -20,8 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from aoineco_ledger.cli._common import CliError, add_store_options, emit, open_ledger
-from aoineco_ledger.config import AppConfig, load_config
+from aoineco_ledger.cli._common import (
+    CliError,
+    add_store_options,
+    emit,
+    open_ledger,
+    refuse_file_store,
+)
+from aoineco_ledger.config import CONFIG_ENV, AppConfig, load_config
 from aoineco_ledger.daemon import (
     ChainRun,
     Scheduler,
@@ -33,6 +43,7 @@ from aoineco_ledger.daemon import (
 )
 from aoineco_ledger.daemon import open_ledger as open_ledger_for
 from aoineco_ledger.errors import LedgerError
+from aoineco_ledger.ledger import Alert
 from aoineco_ledger.ledger.store.base import Statement
 
 if TYPE_CHECKING:
@@ -92,10 +103,34 @@ def register(subparsers: Any) -> None:
 
 
 def _config(args: argparse.Namespace) -> AppConfig:
-    config = load_config(getattr(args, "config", None))
+    """The configuration with chains to run, and ``--store`` (when given) as its store.
+
+    Raises:
+        CliError: no chain is configured, or ``--store`` names a file.
+        ConfigError: the configuration is invalid.
+    """
+    path = getattr(args, "config", None)
+    config = load_config(path)
     if not config.chains:
+        source = path or os.environ.get(CONFIG_ENV)
+        if source:
+            raise CliError(
+                f"no [[chains]] configured in {source}: add a [[chains]] table "
+                "(name, rpc_urls) to it",
+                2,
+            )
         raise CliError("no [[chains]] configured: give --config FILE (or AOINECO_CONFIG)", 2)
-    return config
+    store = getattr(args, "store", None)
+    if not store:
+        return config
+    refuse_file_store(store)
+    ledger = config.ledger.model_copy(update={"store": store})
+    return config.model_copy(update={"ledger": ledger})
+
+
+def _print_alert(alert: Alert) -> None:
+    """A budget alert as ``log`` shows it: its one line on stderr."""
+    print(alert.message, file=sys.stderr)
 
 
 def run_daemon(args: argparse.Namespace) -> int:
@@ -173,6 +208,7 @@ def _once(args: argparse.Namespace) -> int:
     level = "error" if config.log.level in ("info", "debug") else config.log.level
     configure_logging(level=level, fmt=config.log.format, secrets=secrets_of(config))
     service = build(config)
+    service.ledger.add_alert_sink(_print_alert)
     try:
         runs = [service.run_chain(cycle, log_errors=False) for cycle in service.cycles]
         statements = service.statements()
@@ -286,6 +322,12 @@ def _once_text(runs: Sequence[ChainRun], statements: Sequence[Statement]) -> str
         r = run.result
         if r is None:
             lines.append(f"{run.chain} ({run.chain_id}): failed")
+            continue
+        if r.status == "lease-held":
+            lines.append(
+                f"{run.chain} ({run.chain_id}): another process holds this chain's lease "
+                "(a daemon or another reconcile); nothing done"
+            )
             continue
         span = f"blocks {r.from_block if r.from_block is not None else '-'}..{r.to_block}"
         lines.append(

@@ -30,6 +30,7 @@ from aoineco_ledger.cli._common import (
     open_ledger,
     warn_problems,
 )
+from aoineco_ledger.cli._gas import chain_arg, tx_hash_arg
 from aoineco_ledger.ledger import (
     BUDGET_PERIODS,
     EXPORT_FORMATS,
@@ -109,8 +110,10 @@ def _register_log(subparsers: Any) -> None:
     api.add_argument("--model", default="", help="e.g. gemini-3-flash")
     api.add_argument("--tokens", type=int, default=0, help="tokens used")
     gas = kinds.add_parser("gas", help="record a gas fee (Gas/Blockchain)")
-    gas.add_argument("--chain", default="base", help="chain name (default base)")
-    gas.add_argument("--tx-hash", default="", help="transaction hash")
+    gas.add_argument(
+        "--chain", default="base", type=chain_arg, help="chain name or id (default base)"
+    )
+    gas.add_argument("--tx-hash", type=tx_hash_arg, help="transaction hash (0x + 64 hex)")
     for parser, kind in ((expense, "expense"), (revenue, "revenue"), (api, "api"), (gas, "gas")):
         parser.add_argument("amount", type=amount_arg, help="USD, e.g. 0.0042")
         parser.add_argument("--agent", default="", help="the squad member")
@@ -141,7 +144,7 @@ def _log_one(ledger: Any, args: argparse.Namespace) -> Entry:
         return ledger.log_gas(  # type: ignore[no-any-return]
             args.amount,
             chain=args.chain,
-            tx_hash=args.tx_hash,
+            tx_hash=args.tx_hash or "",
             agent=args.agent,
             ref=args.ref,
             force=args.force,

@@ -11,11 +11,10 @@ nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
-from aoineco_ledger.cli._common import CliError, add_store_options, emit, store_arg
+from aoineco_ledger.cli._common import CliError, add_store_options, emit, load_settings, store_arg
 from aoineco_ledger.ledger._copy import CopyResult, copy_ledger
 from aoineco_ledger.ledger.store import SQL_SCHEMES, open_store
 
@@ -30,12 +29,15 @@ def _scheme(url: str) -> str:
 def _store_url(args: argparse.Namespace) -> str:
     if args.store:
         return str(args.store)
-    config = args.config or os.environ.get("AOINECO_CONFIG")
-    if not config:
-        raise CliError("migrate needs --store URL or --config FILE", 2)
-    from aoineco_ledger.config import load_config
-
-    return str(load_config(config).ledger.store)
+    config = load_settings(args.config)
+    if config is None or not config.ledger.store:
+        where = f"{args.config} has no [ledger] store" if args.config else "no store given"
+        raise CliError(
+            f"migrate needs a store: {where}; give --store URL, --config FILE "
+            "or AOINECO_LEDGER__STORE",
+            2,
+        )
+    return config.ledger.store
 
 
 def _run_migrate(args: argparse.Namespace) -> int:

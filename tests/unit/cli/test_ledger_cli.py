@@ -40,7 +40,7 @@ def seed_entries(capsys: pytest.CaptureFixture[str], store: str) -> None:
         ["log", "api", "0.0042", "--provider", "Google", "--model", "gemini", "--agent", "oracle"],
         ["log", "api", "0.0180", "--provider", "Anthropic", "--agent", "ceo"],
         ["log", "api", "0.0008", "--provider", "Google", "--agent", "blue-sound"],
-        ["log", "gas", "0.0003", "--tx-hash", "0xabc", "--agent", "blue-sound"],
+        ["log", "gas", "0.0003", "--tx-hash", "0x" + "abc1" * 16, "--agent", "blue-sound"],
         ["log", "revenue", "0.01", "--source", "MoltLaunch", "--agent", "oracle"],
         ["log", "revenue", "0.005", "--source", "Meteora", "--category", "Revenue/DeFi"],
     ):
