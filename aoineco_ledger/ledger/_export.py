@@ -111,10 +111,17 @@ def write_entries(entries: Iterable[Entry], fmt: str, out: TextIO) -> int:
 
 def _write_csv(entries: Iterable[Entry], out: TextIO) -> int:
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n")
+    # With "\n" as the line end the csv module leaves a lone "\r" unquoted, and
+    # readers then split the row there; such a row is written fully quoted.
+    quoted = csv.DictWriter(
+        out, fieldnames=CSV_COLUMNS, restval="", lineterminator="\n", quoting=csv.QUOTE_ALL
+    )
     writer.writeheader()
     count = 0
     for entry in entries:
-        writer.writerow(_csv_row(entry))
+        row = _csv_row(entry)
+        has_cr = any("\r" in str(value) for value in row.values())
+        (quoted if has_cr else writer).writerow(row)
         count += 1
     return count
 

@@ -49,6 +49,16 @@ class TestFormats:
         )
         assert rows[3]["vendor"] == "MoltLaunch, Inc."
 
+    def test_csv_keeps_a_carriage_return_inside_its_cell(self, ledger: Ledger) -> None:
+        """A lone \\r in a description would split the row for readers unless quoted."""
+        ledger.expense("1", category="Tools", agent="ceo", description="line one\rline two")
+        ledger.expense("2", category="Tools", agent="ceo", description="plain")
+        count, text = export(ledger, "csv")
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+        assert count == len(rows) == 2
+        assert [r["description"] for r in rows] == ["line one\rline two", "plain"]
+        assert [r["amount"] for r in rows] == ["1", "2"]
+
     def test_json_is_one_valid_array(self, filled: Ledger) -> None:
         """JSON is an array of entries with money as decimal strings."""
         count, text = export(filled, "json")
