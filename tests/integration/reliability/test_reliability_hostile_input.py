@@ -30,6 +30,8 @@ pytestmark = [pytest.mark.integration]
 ROOT = Path(__file__).resolve().parents[3]
 UNICODE_AGENT = "エージェント🤖-ñ"
 LONG = "x" * 100_000
+LONGEST_TEXT = "y" * 4_000
+"""The longest free text an entry takes (a description); one more is refused."""
 """A 100,000-character value (under the kernel's 128 KiB limit for one argument)."""
 
 REFUSED = {
@@ -113,17 +115,31 @@ class TestAcceptedCommandLines:
             (entry,) = ledger.entries()
             assert (entry.agent, str(entry.amount)) == (UNICODE_AGENT, "0.0042")
 
-    def test_very_long_description_is_kept_whole(
+    def test_longest_description_is_kept_whole(
         self, forks: ForkServerContext, tmp_path: Path
     ) -> None:
-        """A 100,000-character description is one whole entry, read back unchanged."""
+        """A 4,000-character description is one whole entry, read back unchanged."""
         store = f"jsonl://{tmp_path}/ledger"
-        argv = ["log", "expense", "1", "--description", LONG, "--agent", "a", "--store", store]
+        argv = [
+            "log", "expense", "1", "--description", LONGEST_TEXT, "--agent", "a", "--store", store
+        ]  # fmt: skip
         code, _, err = _run(forks, tmp_path, argv)
         assert code == 0, err[-300:]
         with Ledger.open(store) as ledger:
             (entry,) = ledger.entries()
-            assert entry.description == LONG and not ledger.store.problems()
+            assert entry.description == LONGEST_TEXT and not ledger.store.problems()
+
+    def test_longer_description_is_refused_and_nothing_written(
+        self, forks: ForkServerContext, tmp_path: Path
+    ) -> None:
+        """100,000 characters: one line naming the limit, exit 2, no entry."""
+        store = f"jsonl://{tmp_path}/ledger"
+        argv = ["log", "expense", "1", "--description", LONG, "--agent", "a", "--store", store]
+        code, _, err = _run(forks, tmp_path, argv)
+        assert code == 2 and "at most 4,000" in err and len(err.strip().splitlines()) == 1
+        if (tmp_path / "ledger").exists():
+            with Ledger.open(store) as ledger:
+                assert list(ledger.entries()) == []
 
 
 class TestPythonDashM:
@@ -157,9 +173,9 @@ class TestPythonDashM:
 
 @pytest.fixture(name="api", scope="module")
 def _api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
-    """A live API on loopback over a ledger with unicode and very long values."""
+    """A live API on loopback over a ledger with unicode and the longest values it takes."""
     ledger = Ledger.open(f"jsonl://{tmp_path_factory.mktemp('api')}/ledger")
-    ledger.expense(amount="0.25", category="API/LLM", agent=UNICODE_AGENT, description=LONG)
+    ledger.expense(amount="0.25", category="API/LLM", agent=UNICODE_AGENT, description=LONGEST_TEXT)
     ledger.revenue(amount="1.5", category="Revenue/Gig", agent="oracle")
     handle = start_in_thread(make_app(ledger), "127.0.0.1", 0)
     try:
@@ -208,5 +224,5 @@ class TestHostileApi:
         assert (item["agent"], item["amount"], len(item["description"])) == (
             UNICODE_AGENT,
             "0.25",
-            len(LONG),
+            len(LONGEST_TEXT),
         )
