@@ -510,7 +510,7 @@ def main() -> None:
     parser.add_argument("--txs-per-wallet", type=int, default=24, help="per wallet per day")
     parser.add_argument("--sample", type=int, default=40, help="block-scanner polls measured")
     parser.add_argument("--behind", type=int, default=10_000, help="catch-up distance")
-    parser.add_argument("--modes", default="standard,lean")
+    parser.add_argument("--modes", default="thorough,standard,lean")
     parser.add_argument("--quick", action="store_true", help="2,400 blocks, 10 and 100 wallets")
     parser.add_argument("--seed", type=int, default=9)
     args = parser.parse_args()

@@ -193,6 +193,12 @@ class ChainConfig(BaseModel):
         scan: ``probe`` (the default: balances and nonces first, then bisection to
             the blocks where something happened; cost follows the squad's activity)
             or ``blocks`` (read every block).
+        probe_mode: how much the probe asks each poll: ``thorough`` (the default:
+            every wallet's nonce and the squad's token logs, no blind spot),
+            ``standard`` (nonces only where a balance moved: blind to a poll whose
+            ETH in exactly restores what the wallet's own transactions spent, as a
+            top-up bot does) or ``lean`` (token logs only where a token balance
+            moved, too). See the probe scanner's module docstring.
         max_blocks_per_cycle: how many blocks one cycle scans at most (1 to
             100,000), so a long catch-up proceeds (and checkpoints) in bounded steps.
         native_symbol: the native coin's symbol when the registry does not know it.
@@ -210,6 +216,7 @@ class ChainConfig(BaseModel):
     price_feed: ConfigAddress | None = None
     price_usd: Money | None = None
     scan: Literal["probe", "blocks"] = "probe"
+    probe_mode: Literal["thorough", "standard", "lean"] = "thorough"
     max_blocks_per_cycle: int = Field(default=2000, ge=1, le=MAX_BLOCKS_PER_CYCLE)
     native_symbol: Name | None = None
     tokens: list[TokenConfig] = Field(default_factory=list)

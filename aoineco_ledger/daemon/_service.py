@@ -336,7 +336,11 @@ def _scanner(
     price = _native_price(chain, client)
     if chain.scan == "probe":
         return ProbeScanner(
-            client, tokens=tokens, native_price=price, smart_accounts=smart_accounts
+            client,
+            tokens=tokens,
+            native_price=price,
+            smart_accounts=smart_accounts,
+            mode=chain.probe_mode,
         )
     return BlockScanner(client, tokens=tokens, native_price=price)
 

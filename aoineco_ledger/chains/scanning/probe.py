@@ -46,15 +46,15 @@ Missing historical state ("missing trie node", "header not found", anvil's
 ``BlockOutOfRangeError``): the whole range goes to the block scanner, and
 ``stats.historical_fallbacks`` counts it.
 
-Modes. ``standard`` (the default) asks for the token logs of the whole squad
-every poll (two ``eth_getLogs``, whatever the squad's size: a payment in and
-one out of the same amount in one poll are still both seen) and for nonces
-only where the native balance moved. Its one blind spot: a poll in which an
-ordinary wallet's native inflows cancel its own outflows *and fees* to the wei
-looks idle (fees make that all but impossible by accident). ``lean`` also asks
-for token logs only where a token balance moved (cheaper; blind to a token's
-ins and outs that cancel within one poll). ``thorough`` reads every nonce and
-every log each poll: no blind spot, but its cost grows with the squad.
+Modes. ``thorough`` (the default) also reads every ordinary wallet's nonce at
+``to_block`` each poll, in the same batch (one call per wallet), and the token
+logs of the whole squad (two ``eth_getLogs`` whatever its size): no blind
+spot. ``standard`` reads nonces only where the native balance moved; it is
+blind to a poll in which a wallet's ETH inflows exactly restore what its own
+transactions and fees took (a top-up bot keeping a wallet at a fixed balance
+does that), and books neither side. ``lean`` also asks for token logs only where
+a token balance moved (cheapest; blind as well to a token's ins and outs that
+cancel within one poll).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class ProbeScanner:
         smart_accounts: Iterable[str] = (),
         entry_points: Iterable[str] = ENTRY_POINTS,
         multicall: str | None = "auto",
-        mode: Mode = "standard",
+        mode: Mode = "thorough",
         sender_nonce_lookup: bool | None = None,
         traces: bool | None = None,
         trace_filter: bool | None = None,
@@ -154,7 +154,8 @@ class ProbeScanner:
         multicall: ``"auto"`` (the chain's Multicall3, when it has code there), an
             address of a contract with Multicall3's ``aggregate3`` and
             ``getEthBalance``, or None (batched ``eth_getBalance``).
-        mode: ``standard``, ``lean`` or ``thorough`` (see the module docstring).
+        mode: ``thorough`` (the default), ``standard`` or ``lean`` (see the module
+            docstring).
         sender_nonce_lookup: use ``eth_getTransactionBySenderAndNonce``; None: find out.
         traces: name internal inflows' transactions with ``trace_block``; None: find out.
         trace_filter: locate unannounced ETH with one ``trace_filter`` per poll instead

@@ -119,3 +119,16 @@ class TestRpcUrlPorts:
         """Ports 1-65535 (and none at all) are fine."""
         config = AppConfig(chains=[_chain(rpc_urls=[url, URL])])
         assert config.chains[0].rpc_urls[0].get_secret_value() == url
+
+
+class TestProbeMode:
+    def test_default_is_thorough(self) -> None:
+        """Without probe_mode the probe reads every nonce each poll (no blind spot)."""
+        assert AppConfig(chains=[_chain()]).chains[0].probe_mode == "thorough"
+
+    @pytest.mark.parametrize("value", ["Thorough", "fast", ""])
+    def test_unknown_mode_is_refused_at_its_key(self, value: str) -> None:
+        """A mistyped mode is one line naming chains[0].probe_mode and the choices."""
+        message = _message(chains=[_chain(probe_mode=value)])
+        assert message.startswith("chains[0].probe_mode:")
+        assert "'thorough', 'standard' or 'lean'" in message
