@@ -288,6 +288,7 @@ def _run_dict(run: ChainRun) -> dict[str, Any]:
             entries=result.entries_seen,
             added=result.entries_added,
             differences=len(result.differences),
+            waiting=result.waiting,
         )
     else:
         out["status"] = "failed"
@@ -334,6 +335,8 @@ def _once_text(runs: Sequence[ChainRun], statements: Sequence[Statement]) -> str
             f"{run.chain} ({run.chain_id}): {r.status}, {span} (target {r.target}), "
             f"{r.entries_added} new entries of {r.entries_seen} seen"
         )
+        if r.waiting:
+            lines.append(f"  waiting: {r.waiting}")
     if statements:
         lines.extend(["", statement_table(statements, names={r.chain_id: r.chain for r in runs})])
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -54,6 +54,8 @@ class CycleResult:
         entries_seen: entries classified; entries_added: of those, new in the store.
         statements: the statements of the last chunk.
         seconds: how long the cycle took.
+        waiting: why nothing can be booked yet, in words (a start block ahead of
+            the chain, a chain below the checkpoint), or None.
     """
 
     chain_id: int
@@ -67,6 +69,7 @@ class CycleResult:
     entries_added: int = 0
     statements: tuple[Statement, ...] = field(default=())
     seconds: float = 0.0
+    waiting: str | None = None
 
     @property
     def differences(self) -> tuple[Statement, ...]:
@@ -174,7 +177,7 @@ class ChainCycle:
         if first != stored:
             self._forget()
         target = int(self._target())
-        self._warn_if_waiting(first, target)
+        waiting = self._warn_if_waiting(first, target)
         totals = [0, 0, 0]  # chunks, seen, added
         statements: tuple[Statement, ...] = ()
         checkpoint = first
@@ -196,10 +199,11 @@ class ChainCycle:
                     "stopped", started, first, checkpoint, target, totals, statements
                 )
         status: Status = "done" if totals[0] else "up-to-date"
-        return self._result(status, started, first, checkpoint, target, totals, statements)
+        result = self._result(status, started, first, checkpoint, target, totals, statements)
+        return replace(result, waiting=waiting)
 
-    def _warn_if_waiting(self, checkpoint: Checkpoint | None, target: int) -> None:
-        """Say once (per episode) that the chain is below where booking goes on.
+    def _warn_if_waiting(self, checkpoint: Checkpoint | None, target: int) -> str | None:
+        """Why the chain is below where booking goes on (warned once per episode), or None.
 
         Either the configured ``start_block`` is ahead of the chain, or the chain's
         head is below the checkpoint: a node behind for a moment, or a chain that
@@ -208,15 +212,25 @@ class ChainCycle:
         if checkpoint is None and self.start_block != "latest" and self.start_block > target:
             why, event = f"start:{self.start_block}", "start_block_ahead"
             fields = {"start_block": self.start_block}
+            text = (
+                f"start_block {self.start_block} is beyond the chain's block {target}: "
+                "nothing is booked until the chain gets there"
+            )
         elif checkpoint is not None and target < checkpoint.block_number:
             why, event = f"behind:{checkpoint.block_number}", "chain_behind_checkpoint"
             fields = {"checkpoint_block": checkpoint.block_number}
+            text = (
+                f"the chain's block {target} is below the ledger's checkpoint "
+                f"{checkpoint.block_number}: a node behind, or a chain that was reset "
+                "(a changed block there is corrected as a reorg once the chain passes it)"
+            )
         else:
             self._waiting = None
-            return
+            return None
         if why != self._waiting:
             self._waiting = why
             log.warning(event, chain=self.squad.chain, target=target, **fields)
+        return text
 
     def _check_reorg(self, checkpoint: Checkpoint | None) -> Checkpoint | None:
         """Correct a reorg below the checkpoint (reversing entries; see ``_reorg``).

@@ -70,3 +70,16 @@ class TestReconcileOnce:
         assert done.returncode in (0, 3), done.stderr
         alerts = [line for line in done.stderr.splitlines() if "BUDGET EXCEEDED" in line]
         assert len(alerts) == 1 and "Gas/Blockchain" in alerts[0], done.stderr
+
+    def test_a_start_block_ahead_of_the_chain_is_said(self, config: Path, tmp_path: Path) -> None:
+        """start_block beyond the head: exit 0, nothing booked, and a line saying it waits."""
+        ahead = tmp_path / "ahead.toml"
+        text = config.read_text(encoding="utf-8")
+        head = text.split("start_block = ")[1].split("\n")[0]
+        ahead.write_text(text.replace(f"start_block = {head}", "start_block = 1000000"), "utf-8")
+        store = tmp_path / "waiting"
+        done = _cli("reconcile", "--once", "--config", str(ahead), "--store", f"jsonl://{store}")
+        assert done.returncode == 0, done.stderr
+        assert "waiting: start_block 1000000 is beyond the chain's block" in done.stdout
+        with Ledger.open(f"jsonl://{store}") as ledger:
+            assert list(ledger.entries()) == [] and list(ledger.reconciliation()) == []

@@ -327,6 +327,7 @@ class TestWaiting:
                 run = service.run_once()[0]
                 assert run.error is None and run.result is not None
                 assert run.result.status == "up-to-date"
+                assert f"start_block {start} is beyond" in (run.result.waiting or "")
         assert [e["event"] for e in events].count("start_block_ahead") == 1
         assert not list(ledger.reconciliation())
         assert service.ledger.store.checkpoint(SPEC.chain_id) is None
@@ -353,5 +354,6 @@ class TestWaiting:
             for _ in range(2):
                 run = restarted.run_once()[0]
                 assert run.error is None and run.result is not None
+                assert "below the ledger's checkpoint" in (run.result.waiting or "")
         assert [e["event"] for e in events].count("chain_behind_checkpoint") == 1
         assert _refs(ledger) == booked
