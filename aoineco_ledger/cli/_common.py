@@ -14,16 +14,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aoineco_ledger.errors import InvalidAmountError
-from aoineco_ledger.ledger import AoinecoLedger, Category, Ledger, to_usd
+from aoineco_ledger.ledger import AoinecoLedger, Category, Ledger, default_ledger_dir, to_usd
 from aoineco_ledger.ledger._money import decimal_text
+from aoineco_ledger.ledger.store.jsonl import LEDGER_FILES
 
 if TYPE_CHECKING:
     from aoineco_ledger.config import AppConfig
@@ -38,6 +40,7 @@ __all__ = [
     "open_ledger",
     "refuse_file_store",
     "store_arg",
+    "store_exists",
     "warn_problems",
 ]
 
@@ -130,7 +133,37 @@ def refuse_file_store(url: str) -> None:
         )
 
 
-def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> AoinecoLedger:
+# open_store's scheme rule: one letter before ":" is a Windows drive, not a scheme.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+
+
+def store_exists(target: str) -> bool:
+    """Whether a ledger is at ``target`` already, so that opening it creates no files.
+
+    The same rule as ``open_store(target, read_only=True)``'s "no ledger at ...":
+    a JSONL directory holding none of the ledger files, or a missing SQLite file,
+    does not exist yet. Any other store (``memory://``, a PostgreSQL database)
+    counts as existing: opening it leaves nothing behind on this host.
+    """
+    text = target.strip()
+    match = _SCHEME.match(text)
+    scheme = match.group(1).lower() if match else ""
+    rest = text[match.end() :] if match else text
+    if scheme in ("", "jsonl", "file"):
+        directory = Path(rest[2:] if match and rest.startswith("//") else rest).expanduser()
+        return any((directory / name).is_file() for name in LEDGER_FILES)
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        path = rest[3:].split("?", 1)[0] if rest.startswith("///") else ""
+        return path in ("", ":memory:") or Path(path).expanduser().is_file()
+    return True
+
+
+def open_ledger(
+    args: argparse.Namespace,
+    *,
+    read_only: bool = False,
+    rehearse: Callable[[Ledger], object] | None = None,
+) -> AoinecoLedger:
     """The ledger the command's ``--store`` / ``--config`` options name.
 
     Args:
@@ -139,16 +172,30 @@ def open_ledger(args: argparse.Namespace, *, read_only: bool = False) -> Aoineco
             read-only (so a read-only directory can be read), and refuse a store
             that does not exist with "no ledger at ...". Custom categories of
             the configuration are then known to this process only.
+        rehearse: for a write: when the store does not exist yet (see
+            :func:`store_exists`), first run this on an in-memory ledger of the
+            same configuration, so that input it refuses creates no ledger.
 
     Raises:
         CliError: the store names a file of a JSONL ledger, not its directory.
         ConfigError: the configuration (file or ``AOINECO_`` variables) is invalid.
         StoreError: the store cannot be opened (or, read-only, does not exist).
+        LedgerError: whatever ``rehearse`` raised; then nothing was created.
     """
     config = load_settings(getattr(args, "config", None))
     store = getattr(args, "store", None) or (config.ledger.store if config else None) or None
     if store:
         refuse_file_store(store)
+    if rehearse is not None and not store_exists(store or str(default_ledger_dir())):
+        with _configured_ledger("memory://", config, read_only=False) as rehearsal:
+            rehearse(rehearsal)
+    return _configured_ledger(store, config, read_only=read_only)
+
+
+def _configured_ledger(
+    store: str | None, config: AppConfig | None, *, read_only: bool
+) -> AoinecoLedger:
+    """Open ``store`` (None: the default directory) with ``config``'s ``[ledger]`` settings."""
     if config is None:
         return AoinecoLedger(store, read_only=read_only)
     options: dict[str, Any] = {"timezone": config.ledger.timezone}

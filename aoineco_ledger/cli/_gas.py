@@ -8,7 +8,7 @@ under two names. An unknown id is kept as its digits. A tx hash is ``0x`` and
 
 The names are a copy of ``aoineco_ledger.chains.KNOWN_CHAINS``: importing the
 chains layer loads web3 (seconds), and an agent logging a fee should not wait
-for it. ``tests/unit/cli/test_cli_gas.py`` pins the copy to the registry.
+for it. ``tests/unit/cli/test_cli_fresh_user.py`` pins the copy to the registry.
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from aoineco_ledger.cli._common import (
     warn_problems,
 )
 from aoineco_ledger.cli._gas import chain_arg, tx_hash_arg
+from aoineco_ledger.cli._log_input import check_log_options, default_gas_ref
 from aoineco_ledger.ledger import (
     BUDGET_PERIODS,
     EXPORT_FORMATS,
@@ -42,7 +43,6 @@ from aoineco_ledger.ledger import (
     Summary,
 )
 from aoineco_ledger.ledger._codec import entry_to_dict
-from aoineco_ledger.ledger._entries import check_text
 from aoineco_ledger.ledger._money import format_number, format_usd
 
 __all__ = ["COMMANDS", "register"]
@@ -113,7 +113,12 @@ def _register_log(subparsers: Any) -> None:
     gas.add_argument(
         "--chain", default="base", type=chain_arg, help="chain name or id (default base)"
     )
-    gas.add_argument("--tx-hash", type=tx_hash_arg, help="transaction hash (0x + 64 hex)")
+    gas.add_argument(
+        "--tx-hash",
+        type=tx_hash_arg,
+        help="transaction hash (0x + 64 hex); the ref defaults to gas:CHAIN:HASH, so logging "
+        "the same fee again is not booked twice",
+    )
     for parser, kind in ((expense, "expense"), (revenue, "revenue"), (api, "api"), (gas, "gas")):
         parser.add_argument("amount", type=amount_arg, help="USD, e.g. 0.0042")
         parser.add_argument("--agent", default="", help="the squad member")
@@ -189,18 +194,26 @@ def _same_request(entry: Entry, args: argparse.Namespace) -> bool:
 def run_log(args: argparse.Namespace) -> int:
     """Record one entry; exit 1 (nothing written) when a budget blocks it.
 
+    Input it refuses writes nothing, and creates no ledger where there was none:
+    the options are checked first, and a store that does not exist yet is only
+    created once the entry has been recorded in an in-memory rehearsal.
+
     A ``--ref`` that is already stored writes nothing: the same request says
-    "already recorded" (exit 0), a different one is refused (exit 1).
+    "already recorded" (exit 0), a different one is refused (exit 1). ``log gas
+    --tx-hash`` has a default ref (:func:`default_gas_ref`).
     """
-    with open_ledger(args) as ledger:
-        if args.ref:
-            check_text("ref", args.ref)
+    check_log_options(args)
+    derived = default_gas_ref(args)
+    if derived is not None:
+        args.ref = derived
+    with open_ledger(args, rehearse=lambda ledger: _log_one(ledger, args)) as ledger:
         earlier = ledger.store.get_by_ref(args.ref) if args.ref else None
         entry = _log_one(ledger, args)
     if earlier is not None and entry.id == earlier.id:
         if not _same_request(entry, args):
+            origin = " (from --chain and --tx-hash)" if derived else ""
             raise CliError(
-                f"ref {args.ref} already names a different entry ({_describe(entry)}); "
+                f"ref {args.ref}{origin} already names a different entry ({_describe(entry)}); "
                 "nothing written",
                 1,
             )
