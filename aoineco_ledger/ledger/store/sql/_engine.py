@@ -15,6 +15,8 @@ writers of one ledger queue up and writers of others do not.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -112,7 +114,7 @@ def prepare_engine(engine: Engine, *, synchronous: str = "FULL") -> None:
         dbapi_conn.isolation_level = None  # we say BEGIN ourselves (see _on_begin)
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         cur.execute(f"PRAGMA synchronous = {mode}")
         cur.execute("PRAGMA cache_size = -32000")
         cur.close()
@@ -162,6 +164,25 @@ def begin_write(engine: Engine, *, lock: int | None) -> Iterator[Connection]:
             tx.commit()
         except exc.SQLAlchemyError as e:
             raise DurabilityError(f"commit failed: {e.orig if hasattr(e, 'orig') else e}") from e
+
+
+def _set_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, waiting while another connection holds the lock.
+
+    SQLite does not call the busy handler for a journal-mode change: when several
+    processes open a new database at once, all but one get "database is locked"
+    at once. The mode is kept in the file, so the first that succeeds is enough;
+    the others try again until the busy timeout has passed.
+    """
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 @contextmanager
