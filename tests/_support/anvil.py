@@ -27,7 +27,15 @@ import requests
 
 from tests._support.requirements import missing
 
-__all__ = ["ANVIL_BIN", "Anvil", "_anvil", "_anvil_clean", "free_port", "start_anvil"]
+__all__ = [
+    "ANVIL_BIN",
+    "Anvil",
+    "_anvil",
+    "_anvil_clean",
+    "free_port",
+    "private_anvil",
+    "start_anvil",
+]
 
 ANVIL_BIN = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "anvil"
 
@@ -116,9 +124,11 @@ def start_anvil(*, chain_id: int = 31337, extra_args: tuple[str, ...] = ()) -> A
     raise RuntimeError("anvil did not start on a free port (tried three)")
 
 
-@pytest.fixture(name="anvil", scope="session")
-def _anvil() -> Iterator[Anvil]:
-    """One anvil node for the session (skip, or fail in CI, when it is not installed)."""
+def private_anvil() -> Iterator[Anvil]:
+    """A fresh anvil for one fixture's scope (skip, or fail in CI, when not installed).
+
+    Use it as the body of a fixture: ``yield from private_anvil()``.
+    """
     if not ANVIL_BIN.exists():
         missing("ANVIL", f"anvil binary not found at {ANVIL_BIN}; run `make install`")
     node = start_anvil()
@@ -126,6 +136,12 @@ def _anvil() -> Iterator[Anvil]:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(name="anvil", scope="session")
+def _anvil() -> Iterator[Anvil]:
+    """One anvil node for the session (skip, or fail in CI, when it is not installed)."""
+    yield from private_anvil()
 
 
 @pytest.fixture(name="anvil_clean")

@@ -23,10 +23,9 @@ from aoineco_ledger.chains import ProbeScanner, RetryPolicy, RpcClient
 from aoineco_ledger.config import AppConfig
 from aoineco_ledger.daemon import ChainRun, Service, build
 from aoineco_ledger.ledger import Ledger
-from tests._support.anvil import ANVIL_BIN, Anvil, start_anvil
+from tests._support.anvil import Anvil, private_anvil
 from tests._support.contracts import deploy
 from tests._support.fault_proxy import Fault, FaultProxy
-from tests._support.requirements import missing
 
 pytestmark = [pytest.mark.integration, pytest.mark.anvil]
 
@@ -64,13 +63,7 @@ class RecordingProxy(FaultProxy):
 @pytest.fixture(name="node", scope="module")
 def _node() -> Iterator[Anvil]:
     """A private anvil for this module."""
-    if not ANVIL_BIN.exists():
-        missing("ANVIL", f"anvil binary not found at {ANVIL_BIN}; run `make install`")
-    node = start_anvil()
-    try:
-        yield node
-    finally:
-        node.stop()
+    yield from private_anvil()
 
 
 @dataclass

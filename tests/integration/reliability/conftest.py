@@ -11,21 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests._support.anvil import ANVIL_BIN, Anvil, start_anvil
-from tests._support.requirements import missing
+from tests._support.anvil import Anvil, private_anvil
 from tests.integration.reliability._squad import SCANNERS, scanner_in_use
 
 
 @pytest.fixture(name="node", scope="module")
 def _node() -> Iterator[Anvil]:
     """A fresh anvil for this module only."""
-    if not ANVIL_BIN.exists():
-        missing("ANVIL", f"anvil binary not found at {ANVIL_BIN}; run `make install`")
-    node = start_anvil()
-    try:
-        yield node
-    finally:
-        node.stop()
+    yield from private_anvil()
 
 
 @pytest.fixture(name="scan", params=SCANNERS, scope="module")
